@@ -1,0 +1,19 @@
+//! Yishi's pure domain layer: the rules of SPEC.md expressed as plain Rust values and
+//! functions. No I/O, no web framework, no ORM: everything here is deterministic and
+//! unit-tested, so the backend (and the wasm frontend) can share it.
+//!
+//! - [`error`]: the one error type every rule refusal uses (`DomainError`, stable codes).
+//! - [`money`]: exact yuan amounts in 分 (R01).
+//! - [`calendar`]: per-unit working-day calendar (R06, R16, R45, D02).
+//! - [`time`]: UTC storage / Asia/Shanghai presentation (R45).
+//! - [`enums`]: wire enumerations of API.md with Chinese labels.
+//! - [`roles`]: unit roles and the three separated admin roles.
+//! - [`settings`]: unit settings, quorum ratios (R08) and merge-PUT semantics.
+
+pub mod calendar;
+pub mod enums;
+pub mod error;
+pub mod money;
+pub mod roles;
+pub mod settings;
+pub mod time;
