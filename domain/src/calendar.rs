@@ -56,6 +56,18 @@ impl WorkCalendar {
         cur
     }
 
+    /// R06: a notice sent on `notice_date` allows a meeting on or after the first working day
+    /// strictly after it (both dates in Asia/Shanghai).
+    pub fn earliest_meeting_date(&self, notice_date: NaiveDate) -> NaiveDate {
+        self.next_working_day_after(notice_date)
+    }
+
+    /// R06: whether a meeting on `meeting_date` had the required notice when it was sent on
+    /// `notice_date`. `false` means a shortened notice, which needs an urgency reason.
+    pub fn notice_period_met(&self, notice_date: NaiveDate, meeting_date: NaiveDate) -> bool {
+        meeting_date >= self.earliest_meeting_date(notice_date)
+    }
+
     /// The `n`-th working day strictly after `d`; `n == 0` gives `d` itself.
     pub fn add_working_days(&self, d: NaiveDate, n: u32) -> NaiveDate {
         let mut cur = d;
@@ -89,9 +101,12 @@ impl WorkCalendar {
             }
         }
         let in_range = |set: &BTreeSet<NaiveDate>| {
-            set.range((std::ops::Bound::Excluded(from), std::ops::Bound::Included(to)))
-                .copied()
-                .collect::<Vec<_>>()
+            set.range((
+                std::ops::Bound::Excluded(from),
+                std::ops::Bound::Included(to),
+            ))
+            .copied()
+            .collect::<Vec<_>>()
         };
         // A weekday holiday is a lost working day (unless also listed as a workday).
         for h in in_range(&self.holidays) {
@@ -230,7 +245,11 @@ mod tests {
 
     /// Brute-force reference for `working_days_between`.
     fn naive_between(c: &WorkCalendar, from: NaiveDate, to: NaiveDate) -> i64 {
-        let (lo, hi, sign) = if from <= to { (from, to, 1) } else { (to, from, -1) };
+        let (lo, hi, sign) = if from <= to {
+            (from, to, 1)
+        } else {
+            (to, from, -1)
+        };
         let mut n = 0;
         let mut cur = lo;
         while cur < hi {
@@ -264,11 +283,20 @@ mod tests {
         assert!(!c.is_working_day(d("2026-03-08")), "plain Sunday");
         assert!(!c.is_working_day(d("2026-10-01")), "国庆 Thursday");
         assert!(!c.is_working_day(d("2026-10-05")), "国庆 Monday");
-        assert!(!c.is_working_day(d("2026-01-03")), "元旦 holiday on a Saturday");
+        assert!(
+            !c.is_working_day(d("2026-01-03")),
+            "元旦 holiday on a Saturday"
+        );
         assert!(c.is_working_day(d("2026-01-04")), "调休 Sunday");
         assert!(c.is_working_day(d("2026-09-20")), "调休 Sunday before 国庆");
-        assert!(c.is_working_day(d("2026-10-10")), "调休 Saturday after 国庆");
-        assert!(c.is_working_day(d("2026-02-14")), "调休 Saturday before 春节");
+        assert!(
+            c.is_working_day(d("2026-10-10")),
+            "调休 Saturday after 国庆"
+        );
+        assert!(
+            c.is_working_day(d("2026-02-14")),
+            "调休 Saturday before 春节"
+        );
         assert!(!c.is_working_day(d("2026-02-23")), "春节 Monday");
         assert!(c.is_working_day(d("2026-02-24")));
     }
@@ -286,11 +314,45 @@ mod tests {
     fn r06_next_working_day_is_strictly_after() {
         let c = cal();
         assert_eq!(c.next_working_day_after(d("2026-03-02")), d("2026-03-03"));
-        assert_eq!(c.next_working_day_after(d("2026-03-06")), d("2026-03-09"), "Friday → Monday");
-        assert_eq!(c.next_working_day_after(d("2026-09-30")), d("2026-10-08"), "over 国庆");
-        assert_eq!(c.next_working_day_after(d("2026-09-18")), d("2026-09-20"), "Friday → 调休 Sunday");
+        assert_eq!(
+            c.next_working_day_after(d("2026-03-06")),
+            d("2026-03-09"),
+            "Friday → Monday"
+        );
+        assert_eq!(
+            c.next_working_day_after(d("2026-09-30")),
+            d("2026-10-08"),
+            "over 国庆"
+        );
+        assert_eq!(
+            c.next_working_day_after(d("2026-09-18")),
+            d("2026-09-20"),
+            "Friday → 调休 Sunday"
+        );
         assert_eq!(c.next_working_day_after(d("2026-02-13")), d("2026-02-14"));
-        assert_eq!(c.next_working_day_after(d("2026-02-14")), d("2026-02-24"), "over 春节");
+        assert_eq!(
+            c.next_working_day_after(d("2026-02-14")),
+            d("2026-02-24"),
+            "over 春节"
+        );
+    }
+
+    #[test]
+    fn r06_notice_at_least_one_working_day_before() {
+        let c = cal();
+        // Notice on Monday: Tuesday is fine, the same day is not.
+        assert!(c.notice_period_met(d("2026-03-02"), d("2026-03-03")));
+        assert!(!c.notice_period_met(d("2026-03-02"), d("2026-03-02")));
+        // Notice on Friday: Saturday/Sunday are not working days, Monday is the earliest.
+        assert!(!c.notice_period_met(d("2026-03-06"), d("2026-03-08")));
+        assert!(c.notice_period_met(d("2026-03-06"), d("2026-03-09")));
+        // Notice on the eve of 国庆: nothing before 10-08.
+        assert_eq!(c.earliest_meeting_date(d("2026-09-30")), d("2026-10-08"));
+        assert!(!c.notice_period_met(d("2026-09-30"), d("2026-10-07")));
+        // Notice on Friday before a 调休 Sunday: the Sunday is a working day.
+        assert!(c.notice_period_met(d("2026-09-18"), d("2026-09-20")));
+        // Notice sent on a holiday: the next working day is still the earliest.
+        assert_eq!(c.earliest_meeting_date(d("2026-10-03")), d("2026-10-08"));
     }
 
     #[test]
@@ -312,7 +374,11 @@ mod tests {
         assert_eq!(c.add_working_days(d("2026-09-29"), 1), d("2026-09-30"));
         assert_eq!(c.add_working_days(d("2026-09-29"), 2), d("2026-10-08"));
         assert_eq!(c.add_working_days(d("2026-09-29"), 3), d("2026-10-09"));
-        assert_eq!(c.add_working_days(d("2026-09-29"), 4), d("2026-10-10"), "调休 Saturday");
+        assert_eq!(
+            c.add_working_days(d("2026-09-29"), 4),
+            d("2026-10-10"),
+            "调休 Saturday"
+        );
         assert_eq!(c.add_working_days(d("2026-09-29"), 5), d("2026-10-12"));
         // D02 default normal deadline of 7 working days from the eve of the holiday.
         assert_eq!(c.add_working_days(d("2026-09-30"), 7), d("2026-10-15"));
@@ -327,7 +393,8 @@ mod tests {
         assert_eq!(c.working_days_between(d("2026-03-02"), d("2026-03-03")), 1);
         assert_eq!(c.working_days_between(d("2026-03-06"), d("2026-03-09")), 1);
         assert_eq!(c.working_days_between(d("2026-09-30"), d("2026-10-08")), 1);
-        assert_eq!(c.working_days_between(d("2026-09-18"), d("2026-10-12")), 10);
+        // Sep 20 (调休), Sep 21–24 (25th is 中秋), Sep 28–30, Oct 8–9, Oct 10 (调休), Oct 12.
+        assert_eq!(c.working_days_between(d("2026-09-18"), d("2026-10-12")), 12);
         assert_eq!(c.working_days_between(d("2026-10-08"), d("2026-09-30")), -1);
         // A whole year: 261 weekdays in 2026, minus weekday holidays, plus make-up days.
         let (h, w) = china_2026();
@@ -342,7 +409,11 @@ mod tests {
             for j in (0..420).step_by(5) {
                 let a = start + chrono::Days::new(i);
                 let b = start + chrono::Days::new(j);
-                assert_eq!(c.working_days_between(a, b), naive_between(&c, a, b), "{a} {b}");
+                assert_eq!(
+                    c.working_days_between(a, b),
+                    naive_between(&c, a, b),
+                    "{a} {b}"
+                );
                 assert_eq!(c.working_days_between(a, b), -c.working_days_between(b, a));
             }
         }
@@ -365,7 +436,8 @@ mod tests {
     fn r06_merge_year_replaces_only_that_year() {
         let mut c = cal();
         c.merge_year(2027, vec![d("2027-01-01")], vec![]).unwrap();
-        c.merge_year(2026, vec![d("2026-10-01")], vec![d("2026-10-10")]).unwrap();
+        c.merge_year(2026, vec![d("2026-10-01")], vec![d("2026-10-10")])
+            .unwrap();
         assert_eq!(c.year(2026), (vec![d("2026-10-01")], vec![d("2026-10-10")]));
         assert_eq!(c.year(2027), (vec![d("2027-01-01")], vec![]));
         assert!(c.is_working_day(d("2026-10-02")));
@@ -396,9 +468,13 @@ mod tests {
     #[test]
     fn serde_round_trip_uses_iso_dates() {
         let mut c = WorkCalendar::default();
-        c.merge_year(2026, vec![d("2026-10-01")], vec![d("2026-10-10")]).unwrap();
+        c.merge_year(2026, vec![d("2026-10-01")], vec![d("2026-10-10")])
+            .unwrap();
         let v = serde_json::to_value(&c).unwrap();
-        assert_eq!(v, json!({"holidays": ["2026-10-01"], "workdays": ["2026-10-10"]}));
+        assert_eq!(
+            v,
+            json!({"holidays": ["2026-10-01"], "workdays": ["2026-10-10"]})
+        );
         let back: WorkCalendar = serde_json::from_value(v).unwrap();
         assert_eq!(back, c);
     }

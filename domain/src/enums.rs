@@ -65,11 +65,14 @@ pub(crate) fn unknown_value(field: &str, got: &str, allowed: &[(&str, &str)]) ->
         .map(|(w, l)| format!("{w}（{l}）"))
         .collect::<Vec<_>>()
         .join("、");
-    DomainError::invalid(field, format!("{field} 的取值“{got}”无效，必须是以下之一：{list}"))
-        .with_details(serde_json::json!({
-            "field": field,
-            "allowed": allowed.iter().map(|(w, _)| *w).collect::<Vec<_>>(),
-        }))
+    DomainError::invalid(
+        field,
+        format!("{field} 的取值“{got}”无效，必须是以下之一：{list}"),
+    )
+    .with_details(serde_json::json!({
+        "field": field,
+        "allowed": allowed.iter().map(|(w, _)| *w).collect::<Vec<_>>(),
+    }))
 }
 
 wire_enum! {
@@ -235,16 +238,29 @@ mod tests {
     /// as_str, Display, serde and FromStr agree for every value, and labels are Chinese.
     fn round_trip<T>(all: &[T], as_str: fn(&T) -> &'static str, label: fn(&T) -> &'static str)
     where
-        T: Serialize + DeserializeOwned + FromStr<Err = DomainError> + PartialEq + Debug + std::fmt::Display + Copy,
+        T: Serialize
+            + DeserializeOwned
+            + FromStr<Err = DomainError>
+            + PartialEq
+            + Debug
+            + std::fmt::Display
+            + Copy,
     {
         for v in all {
             let wire = as_str(v);
             assert_eq!(serde_json::to_value(v).unwrap(), serde_json::json!(wire));
-            assert_eq!(serde_json::from_value::<T>(serde_json::json!(wire)).unwrap(), *v);
+            assert_eq!(
+                serde_json::from_value::<T>(serde_json::json!(wire)).unwrap(),
+                *v
+            );
             assert_eq!(T::from_str(wire).unwrap(), *v);
             assert_eq!(v.to_string(), wire);
             assert!(wire.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
-            assert!(label(v).chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)));
+            assert!(
+                label(v)
+                    .chars()
+                    .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+            );
         }
     }
 
@@ -265,7 +281,14 @@ mod tests {
         let wires: Vec<_> = Category::ALL.iter().map(Category::as_str).collect();
         assert_eq!(
             wires,
-            ["major_decision", "key_appointment", "major_project", "large_fund", "superior_instruction", "other_major"]
+            [
+                "major_decision",
+                "key_appointment",
+                "major_project",
+                "large_fund",
+                "superior_instruction",
+                "other_major"
+            ]
         );
         assert_eq!(Category::KeyAppointment.label(), "重要干部任免");
         assert!(Category::KeyAppointment.is_personnel());

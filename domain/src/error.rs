@@ -88,7 +88,8 @@ mod tests {
 
     #[test]
     fn r02_details_can_list_missing_parts() {
-        let e = DomainError::rule("R02", "材料不全").with_details(json!({"missing": ["background"]}));
+        let e =
+            DomainError::rule("R02", "材料不全").with_details(json!({"missing": ["background"]}));
         assert_eq!(e.details["missing"][0], "background");
     }
 
@@ -99,7 +100,10 @@ mod tests {
         assert_eq!(e.field(), Some("amount"));
         assert!(!e.is_rule());
         let v = serde_json::to_value(&e).unwrap();
-        assert_eq!(v, json!({"code": "invalid", "message": "金额格式不正确", "details": {"field": "amount"}}));
+        assert_eq!(
+            v,
+            json!({"code": "invalid", "message": "金额格式不正确", "details": {"field": "amount"}})
+        );
     }
 
     #[test]

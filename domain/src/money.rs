@@ -45,7 +45,9 @@ impl Money {
         let bad = |why: &str| {
             DomainError::invalid(
                 "amount",
-                format!("金额“{s}”格式不正确：{why}。请填写以元为单位的非负数，最多两位小数，例如 120000.00"),
+                format!(
+                    "金额“{s}”格式不正确：{why}。请填写以元为单位的非负数，最多两位小数，例如 120000.00"
+                ),
             )
         };
         if s.is_empty() {
@@ -56,13 +58,17 @@ impl Money {
             None => (s, None),
         };
         if int_part.is_empty() || !int_part.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(bad("只能包含数字和小数点，不能有符号、空格、千分位或科学计数法"));
+            return Err(bad(
+                "只能包含数字和小数点，不能有符号、空格、千分位或科学计数法",
+            ));
         }
         let frac_fen: i64 = match frac_part {
             None => 0,
             Some("") => return Err(bad("小数点后缺少数字")),
             Some(f) if !f.bytes().all(|b| b.is_ascii_digit()) => {
-                return Err(bad("只能包含数字和小数点，不能有符号、空格、千分位或科学计数法"));
+                return Err(bad(
+                    "只能包含数字和小数点，不能有符号、空格、千分位或科学计数法",
+                ));
             }
             Some(f) if f.len() > 2 => return Err(bad("最多保留两位小数（精确到分）")),
             Some(f) => {
@@ -92,9 +98,7 @@ impl Money {
 
     /// From an exact decimal in yuan: non-negative, at most two decimals, at most 10^13 yuan.
     pub fn from_decimal(d: Decimal) -> DomainResult<Money> {
-        let err = |why: &str| {
-            DomainError::invalid("amount", format!("金额 {d} 不合法：{why}"))
-        };
+        let err = |why: &str| DomainError::invalid("amount", format!("金额 {d} 不合法：{why}"));
         if d.is_sign_negative() && !d.is_zero() {
             return Err(err("金额不能为负数"));
         }
@@ -203,16 +207,40 @@ mod tests {
         assert_eq!(Money::parse("0.01").unwrap().fen(), 1);
         assert_eq!(Money::parse("0").unwrap(), Money::ZERO);
         assert_eq!(Money::parse("99999.99").unwrap().fen(), 9_999_999);
-        assert_eq!(Money::parse("10000000000000").unwrap().fen(), Money::MAX_FEN);
-        assert_eq!(Money::parse("10000000000000.00").unwrap().fen(), Money::MAX_FEN);
+        assert_eq!(
+            Money::parse("10000000000000").unwrap().fen(),
+            Money::MAX_FEN
+        );
+        assert_eq!(
+            Money::parse("10000000000000.00").unwrap().fen(),
+            Money::MAX_FEN
+        );
     }
 
     #[test]
     fn r01_parse_rejects_everything_else_naming_amount() {
         for s in [
-            "", "1e5", "1E5", "1,000", "-1", "+1", " 1", "1 ", ".5", "1.", "1.234", "1.0.0",
-            "abc", "１２", "NaN", "inf", "0x10", "10000000000000.01", "10000000000001",
-            "99999999999999999999999999", "1_000",
+            "",
+            "1e5",
+            "1E5",
+            "1,000",
+            "-1",
+            "+1",
+            " 1",
+            "1 ",
+            ".5",
+            "1.",
+            "1.234",
+            "1.0.0",
+            "abc",
+            "１２",
+            "NaN",
+            "inf",
+            "0x10",
+            "10000000000000.01",
+            "10000000000001",
+            "99999999999999999999999999",
+            "1_000",
         ] {
             let e = Money::parse(s).expect_err(s);
             assert_eq!(e.code, "invalid", "{s}");
@@ -245,7 +273,10 @@ mod tests {
         assert_eq!(d.to_string(), "120000.05");
         assert_eq!(Money::from_decimal(d).unwrap(), m);
         assert_eq!(Money::from_decimal(Decimal::new(15, 1)).unwrap().fen(), 150);
-        assert_eq!(Money::from_decimal(Decimal::new(1500, 3)).unwrap().fen(), 150);
+        assert_eq!(
+            Money::from_decimal(Decimal::new(1500, 3)).unwrap().fen(),
+            150
+        );
         assert_eq!(Money::from_decimal(Decimal::ZERO).unwrap(), Money::ZERO);
         assert!(Money::from_decimal(Decimal::new(1234, 3)).is_err());
         assert!(Money::from_decimal(Decimal::new(-1, 0)).is_err());
@@ -267,9 +298,16 @@ mod tests {
         let b = Money::parse("0.20").unwrap();
         assert_eq!(a.checked_add(b).unwrap().to_string(), "0.30");
         assert_eq!(b.checked_sub(a).unwrap().to_string(), "0.10");
-        assert_eq!(Money::from_fen(i64::MAX).checked_add(Money::from_fen(1)), None);
         assert_eq!(
-            Money::checked_sum([Money::yuan(40_000), Money::yuan(30_000), Money::yuan(30_000)]),
+            Money::from_fen(i64::MAX).checked_add(Money::from_fen(1)),
+            None
+        );
+        assert_eq!(
+            Money::checked_sum([
+                Money::yuan(40_000),
+                Money::yuan(30_000),
+                Money::yuan(30_000)
+            ]),
             Some(Money::yuan(100_000))
         );
         assert_eq!(Money::yuan(i64::MAX).fen(), i64::MAX);
@@ -289,7 +327,9 @@ mod tests {
             let e = serde_json::from_str::<Money>(j).unwrap_err().to_string();
             assert!(e.contains("字符串"), "{j}: {e}");
         }
-        let e = serde_json::from_str::<Money>("\"1e5\"").unwrap_err().to_string();
+        let e = serde_json::from_str::<Money>("\"1e5\"")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("金额"), "{e}");
         assert!(serde_json::from_str::<Money>("null").is_err());
         assert!(serde_json::from_str::<Money>("true").is_err());

@@ -58,7 +58,11 @@ pub fn check_admin_separation(roles: &[AdminRole]) -> DomainResult<()> {
     distinct.sort();
     distinct.dedup();
     if distinct.len() > 1 {
-        let names = distinct.iter().map(AdminRole::label).collect::<Vec<_>>().join("、");
+        let names = distinct
+            .iter()
+            .map(AdminRole::label)
+            .collect::<Vec<_>>()
+            .join("、");
         return Err(DomainError::forbidden(format!(
             "三权分立：系统管理员、安全管理员、审计管理员不得由同一账号兼任（当前为：{names}）"
         ))
@@ -80,11 +84,24 @@ mod tests {
         let wires: Vec<_> = Role::ALL.iter().map(Role::as_str).collect();
         assert_eq!(
             wires,
-            ["principal", "deputy", "member", "office_director", "clerk", "section_head", "handler", "staff", "inspector"]
+            [
+                "principal",
+                "deputy",
+                "member",
+                "office_director",
+                "clerk",
+                "section_head",
+                "handler",
+                "staff",
+                "inspector"
+            ]
         );
         for r in Role::ALL {
             assert_eq!(Role::from_str(r.as_str()).unwrap(), *r);
-            assert_eq!(serde_json::to_value(r).unwrap(), serde_json::json!(r.as_str()));
+            assert_eq!(
+                serde_json::to_value(r).unwrap(),
+                serde_json::json!(r.as_str())
+            );
         }
         assert_eq!(Role::SectionHead.label(), "处（科）室负责人");
         let e = Role::from_str("boss").unwrap_err();
@@ -100,12 +117,18 @@ mod tests {
         assert!(Role::Principal.implies_member());
         assert!(Role::Deputy.implies_member());
         assert!(!Role::Clerk.implies_member());
-        assert_eq!(effective_roles(&[Role::Principal]), vec![Role::Principal, Role::Member]);
+        assert_eq!(
+            effective_roles(&[Role::Principal]),
+            vec![Role::Principal, Role::Member]
+        );
         assert_eq!(
             effective_roles(&[Role::SectionHead, Role::Deputy, Role::Member]),
             vec![Role::Deputy, Role::Member, Role::SectionHead]
         );
-        assert_eq!(effective_roles(&[Role::Staff, Role::Staff]), vec![Role::Staff]);
+        assert_eq!(
+            effective_roles(&[Role::Staff, Role::Staff]),
+            vec![Role::Staff]
+        );
         assert_eq!(effective_roles(&[]), Vec::<Role>::new());
     }
 

@@ -31,7 +31,9 @@ pub fn local_end_of_day(d: NaiveDate) -> DateTime<Utc> {
 
 /// `"2026-11-22 14:05"` in Shanghai time.
 pub fn format_local(t: DateTime<Utc>) -> String {
-    t.with_timezone(&SHANGHAI).format("%Y-%m-%d %H:%M").to_string()
+    t.with_timezone(&SHANGHAI)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
 }
 
 /// `"2026年11月22日"`: the date style of Chinese official documents (成文日期 uses Arabic numerals, P02).
@@ -61,9 +63,18 @@ mod tests {
 
     #[test]
     fn r45_start_and_end_of_local_day() {
-        assert_eq!(local_start_of_day(d("2026-11-22")), utc("2026-11-21T16:00:00Z"));
-        assert_eq!(local_end_of_day(d("2026-11-22")), utc("2026-11-22T16:00:00Z"));
-        assert_eq!(local_date(local_start_of_day(d("2026-01-01"))), d("2026-01-01"));
+        assert_eq!(
+            local_start_of_day(d("2026-11-22")),
+            utc("2026-11-21T16:00:00Z")
+        );
+        assert_eq!(
+            local_end_of_day(d("2026-11-22")),
+            utc("2026-11-22T16:00:00Z")
+        );
+        assert_eq!(
+            local_date(local_start_of_day(d("2026-01-01"))),
+            d("2026-01-01")
+        );
         // Historical DST year: midnight still exists and maps to a consistent instant.
         let t = local_start_of_day(d("1990-07-01"));
         assert_eq!(local_date(t), d("1990-07-01"));
@@ -71,8 +82,14 @@ mod tests {
 
     #[test]
     fn r45_format_local_shows_shanghai_time() {
-        assert_eq!(format_local(utc("2026-11-22T06:05:00Z")), "2026-11-22 14:05");
-        assert_eq!(format_local(utc("2026-11-21T23:59:00Z")), "2026-11-22 07:59");
+        assert_eq!(
+            format_local(utc("2026-11-22T06:05:00Z")),
+            "2026-11-22 14:05"
+        );
+        assert_eq!(
+            format_local(utc("2026-11-21T23:59:00Z")),
+            "2026-11-22 07:59"
+        );
         assert_eq!(format_chinese_date(d("2026-03-05")), "2026年3月5日");
     }
 }
