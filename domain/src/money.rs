@@ -42,9 +42,14 @@ impl Money {
     /// digits (`"120000"`, `"120000.5"`, `"120000.00"`). No sign, exponent, grouping
     /// separators or surrounding spaces; at most 10^13 yuan.
     pub fn parse(s: &str) -> DomainResult<Money> {
+        Self::parse_field(s, "amount")
+    }
+
+    /// [`Money::parse`] with the error naming `field` (e.g. `"fund_threshold"`).
+    pub fn parse_field(s: &str, field: &str) -> DomainResult<Money> {
         let bad = |why: &str| {
             DomainError::invalid(
-                "amount",
+                field,
                 format!(
                     "金额“{s}”格式不正确：{why}。请填写以元为单位的非负数，最多两位小数，例如 120000.00"
                 ),
@@ -247,6 +252,13 @@ mod tests {
             assert_eq!(e.field(), Some("amount"), "{s}");
             assert!(e.message.contains("金额"), "{s}: {}", e.message);
         }
+    }
+
+    #[test]
+    fn parse_field_names_the_given_field() {
+        let e = Money::parse_field("1,000", "fund_threshold").unwrap_err();
+        assert_eq!(e.field(), Some("fund_threshold"));
+        assert_eq!(Money::parse_field("5", "x").unwrap(), Money::yuan(5));
     }
 
     #[test]

@@ -542,7 +542,7 @@ fn money(v: &Value, field: &str) -> DomainResult<Money> {
             format!("{field} 必须是以元为单位的十进制字符串，例如 \"100000.00\""),
         )
     })?;
-    Money::parse(s).map_err(|e| DomainError::invalid(field, format!("{field}：{}", e.message)))
+    Money::parse_field(s, field)
 }
 
 fn ratio(v: &Value, field: &str) -> DomainResult<Ratio> {
