@@ -1,0 +1,234 @@
+//! Audit log (R19): append-only, hash-chained, written in the same transaction as the
+//! change it records. Each entry stores SHA-256(previous hash ‖ canonical entry); the
+//! head row (`audit_head`) holds the last seq and hash, so a removed tail is detected too.
+//! On PostgreSQL the head row is locked `FOR UPDATE` — that is what orders concurrent appends.
+use crate::error::{AppError, AppResult};
+use crate::store::entities::{audit_head, audit_log};
+use chrono::{DateTime, SecondsFormat, Utc};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait,
+};
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Who acted, for whom (D11 backups), and from where.
+#[derive(Clone, Debug, Default)]
+pub struct Actor {
+    pub user_id: Option<String>,
+    pub on_behalf_of: Option<String>,
+    pub client_addr: Option<String>,
+}
+
+impl Actor {
+    pub fn system() -> Actor {
+        Actor::default()
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct NewEntry {
+    pub unit_id: Option<String>,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: Option<String>,
+    pub before: Value,
+    pub after: Value,
+    /// Archive-related entries are kept forever (R19); others at least six months.
+    pub permanent: bool,
+}
+
+#[derive(Serialize)]
+struct Canonical<'a> {
+    seq: i64,
+    id: &'a str,
+    at: String,
+    actor_id: Option<&'a str>,
+    on_behalf_of: Option<&'a str>,
+    unit_id: Option<&'a str>,
+    action: &'a str,
+    object_type: &'a str,
+    object_id: Option<&'a str>,
+    before_state: &'a str,
+    after_state: &'a str,
+    client_addr: Option<&'a str>,
+    permanent: bool,
+}
+
+fn canonical_hash(prev_hash: &str, m: &audit_log::Model) -> AppResult<String> {
+    let c = Canonical {
+        seq: m.seq,
+        id: &m.id,
+        at: m.at.to_rfc3339_opts(SecondsFormat::Micros, true),
+        actor_id: m.actor_id.as_deref(),
+        on_behalf_of: m.on_behalf_of.as_deref(),
+        unit_id: m.unit_id.as_deref(),
+        action: &m.action,
+        object_type: &m.object_type,
+        object_id: m.object_id.as_deref(),
+        before_state: &m.before_state,
+        after_state: &m.after_state,
+        client_addr: m.client_addr.as_deref(),
+        permanent: m.permanent,
+    };
+    let text = serde_json::to_string(&c)?;
+    let mut h = Sha256::new();
+    h.update(prev_hash.as_bytes());
+    h.update(b"\n");
+    h.update(text.as_bytes());
+    Ok(hex::encode(h.finalize()))
+}
+
+/// Creates the chain's head row if missing (idempotent; run at start-up).
+pub async fn ensure_head(db: &impl ConnectionTrait) -> AppResult<()> {
+    let head = audit_head::ActiveModel { id: Set(1), seq: Set(0), hash: Set(GENESIS_HASH.to_string()) };
+    audit_head::Entity::insert(head)
+        .on_conflict(OnConflict::column(audit_head::Column::Id).do_nothing().to_owned())
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// Appends one entry inside the caller's transaction. Returns its sequence number.
+pub async fn append(
+    tx: &impl ConnectionTrait,
+    at: DateTime<Utc>,
+    actor: &Actor,
+    e: NewEntry,
+) -> AppResult<i64> {
+    let mut q = audit_head::Entity::find_by_id(1);
+    if tx.get_database_backend() == DbBackend::Postgres {
+        q = q.lock_exclusive();
+    }
+    let head = q
+        .one(tx)
+        .await?
+        .ok_or_else(|| AppError::internal("audit head row missing"))?;
+    let mut m = audit_log::Model {
+        seq: head.seq + 1,
+        id: uuid::Uuid::now_v7().to_string(),
+        at,
+        actor_id: actor.user_id.clone(),
+        on_behalf_of: actor.on_behalf_of.clone(),
+        unit_id: e.unit_id,
+        action: e.action,
+        object_type: e.object_type,
+        object_id: e.object_id,
+        before_state: canonical_json(&e.before)?,
+        after_state: canonical_json(&e.after)?,
+        client_addr: actor.client_addr.clone(),
+        permanent: e.permanent,
+        prev_hash: head.hash.clone(),
+        hash: String::new(),
+    };
+    m.hash = canonical_hash(&head.hash, &m)?;
+    let seq = m.seq;
+    let hash = m.hash.clone();
+    audit_log::Entity::insert(audit_log::ActiveModel::from(m)).exec_without_returning(tx).await?;
+    let updated = audit_head::Entity::update_many()
+        .col_expr(audit_head::Column::Seq, seq.into())
+        .col_expr(audit_head::Column::Hash, hash.into())
+        .filter(audit_head::Column::Id.eq(1))
+        .filter(audit_head::Column::Seq.eq(head.seq))
+        .exec(tx)
+        .await?;
+    if updated.rows_affected != 1 {
+        return Err(AppError::conflict("审计日志并发写入冲突，请重试（audit chain race）"));
+    }
+    Ok(seq)
+}
+
+/// JSON with sorted keys (serde_json's default map is ordered), so the stored text is stable.
+fn canonical_json(v: &Value) -> AppResult<String> {
+    Ok(serde_json::to_string(v)?)
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct VerifyReport {
+    pub ok: bool,
+    pub entries: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_bad: Option<BadEntry>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct BadEntry {
+    pub seq: i64,
+    pub reason: String,
+}
+
+/// Walks the whole chain: sequence continuity, each link, each hash, and the head.
+pub async fn verify(db: &impl ConnectionTrait) -> AppResult<VerifyReport> {
+    let mut prev_hash = GENESIS_HASH.to_string();
+    let mut expected_seq = 1i64;
+    let mut count = 0i64;
+    let page = 2000u64;
+    loop {
+        let rows = audit_log::Entity::find()
+            .filter(audit_log::Column::Seq.gte(expected_seq))
+            .order_by_asc(audit_log::Column::Seq)
+            .limit(page)
+            .all(db)
+            .await?;
+        let n = rows.len();
+        for r in rows {
+            let bad = |reason: &str| VerifyReport {
+                ok: false,
+                entries: count,
+                first_bad: Some(BadEntry { seq: r.seq, reason: reason.to_string() }),
+            };
+            if r.seq != expected_seq {
+                return Ok(VerifyReport {
+                    ok: false,
+                    entries: count,
+                    first_bad: Some(BadEntry {
+                        seq: expected_seq,
+                        reason: format!("entry {expected_seq} is missing (next present is {})", r.seq),
+                    }),
+                });
+            }
+            if r.prev_hash != prev_hash {
+                return Ok(bad("link to the previous entry is broken (removed or reordered entry)"));
+            }
+            if canonical_hash(&prev_hash, &r)? != r.hash {
+                return Ok(bad("content does not match its hash (altered entry)"));
+            }
+            prev_hash = r.hash.clone();
+            expected_seq += 1;
+            count += 1;
+        }
+        if (n as u64) < page {
+            break;
+        }
+    }
+    // Entries below seq 1 cannot exist in an untampered chain.
+    let stray = audit_log::Entity::find().filter(audit_log::Column::Seq.lt(1)).one(db).await?;
+    if let Some(s) = stray {
+        return Ok(VerifyReport {
+            ok: false,
+            entries: count,
+            first_bad: Some(BadEntry { seq: s.seq, reason: "entry with an impossible sequence number".into() }),
+        });
+    }
+    let head = audit_head::Entity::find_by_id(1).one(db).await?;
+    match head {
+        Some(h) if h.seq == count && h.hash == prev_hash => Ok(VerifyReport { ok: true, entries: count, first_bad: None }),
+        Some(h) => Ok(VerifyReport {
+            ok: false,
+            entries: count,
+            first_bad: Some(BadEntry {
+                seq: count + 1,
+                reason: format!("chain ends at {count} but the head records {} (entries removed at the end)", h.seq),
+            }),
+        }),
+        None => Ok(VerifyReport {
+            ok: count == 0,
+            entries: count,
+            first_bad: (count > 0).then(|| BadEntry { seq: 0, reason: "audit head missing".into() }),
+        }),
+    }
+}

@@ -1,0 +1,378 @@
+//! The guarded route registry (R40). Every API route is added through [`Api::add`] with a
+//! [`Guard`]: the object type and action casbin decides on, and where the domain (unit)
+//! comes from. The gate middleware authenticates the session, checks CSRF on
+//! state-changing methods, resolves the domain (404 when the object is outside the
+//! caller's units), asks casbin, and hands the handler a [`Ctx`]. A handler that is not
+//! registered here cannot be reached; the route × role test walks this registry.
+use crate::audit::Actor;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::store::entities::{memberships, sessions, users};
+use axum::extract::{ConnectInfo, FromRequestParts, RawPathParams, Request};
+use axum::handler::Handler;
+use axum::http::{Method, request::Parts};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::MethodFilter;
+use axum::Router;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, ConnectionTrait};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use std::net::SocketAddr;
+use yishi_domain::roles::{AdminRole, Role, effective_roles};
+
+pub const SESSION_COOKIE: &str = "yishi_session";
+
+/// Where a route's casbin domain comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// No session needed (sign-in, health).
+    Public,
+    /// Any signed-in account, for itself: casbin sub "authenticated", domain "self".
+    SignedIn,
+    /// The three administrators' domain "system".
+    System,
+    /// The unit named by the `{unit}` path parameter.
+    Unit,
+    /// The unit that owns the row `id = {param}` of `table`.
+    Object { table: &'static str, param: &'static str },
+    /// Allowed if the caller holds the permission in any of their domains; the handler
+    /// filters what it returns (e.g. audit: auditor everything, inspector own units).
+    AnyDomain,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Guard {
+    pub obj: &'static str,
+    pub act: &'static str,
+    pub scope: Scope,
+}
+
+impl Guard {
+    pub const fn public() -> Guard {
+        Guard { obj: "", act: "", scope: Scope::Public }
+    }
+    pub const fn signed_in(obj: &'static str, act: &'static str) -> Guard {
+        Guard { obj, act, scope: Scope::SignedIn }
+    }
+    pub const fn system(obj: &'static str, act: &'static str) -> Guard {
+        Guard { obj, act, scope: Scope::System }
+    }
+    pub const fn unit(obj: &'static str, act: &'static str) -> Guard {
+        Guard { obj, act, scope: Scope::Unit }
+    }
+    /// Domain from the owning unit of `table.id = {param}`.
+    pub const fn object(table: &'static str, param: &'static str, obj: &'static str, act: &'static str) -> Guard {
+        Guard { obj, act, scope: Scope::Object { table, param } }
+    }
+    pub const fn any_domain(obj: &'static str, act: &'static str) -> Guard {
+        Guard { obj, act, scope: Scope::AnyDomain }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct RouteSpec {
+    pub method: Method,
+    pub path: &'static str,
+    pub guard: Guard,
+    pub summary: &'static str,
+    /// Adds the request body's schema (and the schemas it uses) to the components; returns its name.
+    pub body_schema: Option<fn(utoipa::openapi::ComponentsBuilder) -> (utoipa::openapi::ComponentsBuilder, String)>,
+}
+
+impl RouteSpec {
+    pub fn new(method: Method, path: &'static str, guard: Guard, summary: &'static str) -> RouteSpec {
+        RouteSpec { method, path, guard, summary, body_schema: None }
+    }
+    /// Documents the JSON request body in the OpenAPI document.
+    pub fn body<T: utoipa::ToSchema>(mut self) -> RouteSpec {
+        fn schema_of<T: utoipa::ToSchema>(c: utoipa::openapi::ComponentsBuilder) -> (utoipa::openapi::ComponentsBuilder, String) {
+            (c.schema_from::<T>(), T::name().to_string())
+        }
+        self.body_schema = Some(schema_of::<T>);
+        self
+    }
+}
+
+pub fn get(path: &'static str, guard: Guard, summary: &'static str) -> RouteSpec {
+    RouteSpec::new(Method::GET, path, guard, summary)
+}
+pub fn post(path: &'static str, guard: Guard, summary: &'static str) -> RouteSpec {
+    RouteSpec::new(Method::POST, path, guard, summary)
+}
+pub fn put(path: &'static str, guard: Guard, summary: &'static str) -> RouteSpec {
+    RouteSpec::new(Method::PUT, path, guard, summary)
+}
+pub fn patch(path: &'static str, guard: Guard, summary: &'static str) -> RouteSpec {
+    RouteSpec::new(Method::PATCH, path, guard, summary)
+}
+pub fn delete(path: &'static str, guard: Guard, summary: &'static str) -> RouteSpec {
+    RouteSpec::new(Method::DELETE, path, guard, summary)
+}
+
+pub struct Api {
+    state: AppState,
+    router: Router<AppState>,
+    pub specs: Vec<RouteSpec>,
+}
+
+impl Api {
+    pub fn new(state: AppState) -> Api {
+        Api { state, router: Router::new(), specs: Vec::new() }
+    }
+
+    pub fn add<H, T>(mut self, spec: RouteSpec, handler: H) -> Api
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let filter = match spec.method {
+            Method::GET => MethodFilter::GET,
+            Method::POST => MethodFilter::POST,
+            Method::PUT => MethodFilter::PUT,
+            Method::PATCH => MethodFilter::PATCH,
+            Method::DELETE => MethodFilter::DELETE,
+            _ => MethodFilter::GET,
+        };
+        let guard = spec.guard;
+        let state = self.state.clone();
+        let mr = axum::routing::on(filter, handler).route_layer(axum::middleware::from_fn(
+            move |req: Request, next: Next| {
+                let state = state.clone();
+                async move { gate(state, guard, req, next).await }
+            },
+        ));
+        self.router = self.router.route(spec.path, mr);
+        self.specs.push(spec);
+        self
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub fn into_parts(self) -> (Router<AppState>, Vec<RouteSpec>) {
+        (self.router, self.specs)
+    }
+}
+
+/// What a guarded handler knows about its caller.
+#[derive(Clone, Debug)]
+pub struct Ctx {
+    pub user_id: String,
+    pub username: String,
+    pub display_name: String,
+    pub admin_role: Option<AdminRole>,
+    pub must_change_password: bool,
+    /// The resolved unit (Scope::Unit / Scope::Object), if any.
+    pub unit_id: Option<String>,
+    /// The caller's roles in that unit (principal/deputy imply member).
+    pub roles: Vec<Role>,
+    pub section_id: Option<String>,
+    pub session_id: String,
+    pub csrf_token: String,
+    pub client_addr: Option<String>,
+}
+
+impl Ctx {
+    pub fn unit(&self) -> AppResult<&str> {
+        self.unit_id.as_deref().ok_or_else(|| AppError::internal("route has no unit scope"))
+    }
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+    pub fn actor(&self) -> Actor {
+        Actor { user_id: Some(self.user_id.clone()), on_behalf_of: None, client_addr: self.client_addr.clone() }
+    }
+    /// The actor when acting as someone's AB-post backup (D11).
+    pub fn actor_for(&self, on_behalf_of: Option<String>) -> Actor {
+        Actor { on_behalf_of, ..self.actor() }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Ctx>()
+            .cloned()
+            .ok_or_else(|| AppError::internal("handler reached without the authorization gate"))
+    }
+}
+
+fn cookie_value(parts: &Parts, name: &str) -> Option<String> {
+    parts.headers.get_all(axum::http::header::COOKIE).iter().find_map(|v| {
+        v.to_str().ok()?.split(';').find_map(|kv| {
+            let (k, v) = kv.trim().split_once('=')?;
+            (k == name).then(|| v.to_string())
+        })
+    })
+}
+
+pub fn token_id(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Authenticates a request's session cookie (idle timeout included, R41).
+pub async fn authenticate(state: &AppState, parts: &Parts) -> AppResult<(sessions::Model, users::Model)> {
+    let token = cookie_value(parts, SESSION_COOKIE).ok_or_else(AppError::unauthenticated)?;
+    let sid = token_id(&token);
+    let db = &state.db.conn;
+    let session = sessions::Entity::find_by_id(sid.clone()).one(db).await?.ok_or_else(AppError::unauthenticated)?;
+    let now = state.clock.now();
+    if now - session.last_seen_at > chrono::Duration::minutes(i64::from(session.idle_minutes)) {
+        sessions::Entity::delete_by_id(sid).exec(db).await?;
+        return Err(AppError::new("unauthenticated", "会话已因长时间未操作而过期，请重新登录（session expired）"));
+    }
+    let user = users::Entity::find_by_id(session.user_id.clone()).one(db).await?.ok_or_else(AppError::unauthenticated)?;
+    if !user.active {
+        return Err(AppError::unauthenticated());
+    }
+    // Touch at most every 30 s: idle detection needs no finer grain, and it spares a write per request.
+    if now - session.last_seen_at > chrono::Duration::seconds(30) {
+        sessions::Entity::update_many()
+            .col_expr(sessions::Column::LastSeenAt, now.into())
+            .filter(sessions::Column::Id.eq(session.id.clone()))
+            .exec(db)
+            .await?;
+    }
+    Ok((session, user))
+}
+
+async fn gate(state: AppState, guard: Guard, req: Request, next: Next) -> Response {
+    match check(&state, guard, req).await {
+        Ok(req) => next.run(req).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Paths a user who must change the password may still use.
+fn allowed_before_password_change(path: &str) -> bool {
+    matches!(path, "/api/v1/me" | "/api/v1/me/password" | "/api/v1/session")
+}
+
+async fn check(state: &AppState, guard: Guard, req: Request) -> AppResult<Request> {
+    if guard.scope == Scope::Public {
+        return Ok(req);
+    }
+    let (mut parts, body) = req.into_parts();
+    let (session, user) = authenticate(state, &parts).await?;
+    if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        let sent = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
+        if sent.is_empty() || !constant_time_eq(sent.as_bytes(), session.csrf_token.as_bytes()) {
+            return Err(AppError::csrf());
+        }
+    }
+    if user.must_change_password && !allowed_before_password_change(parts.uri.path()) {
+        return Err(AppError::new(
+            "password_change_required",
+            "首次登录或密码被重置后须先修改密码（POST /api/v1/me/password）",
+        ));
+    }
+    let admin_role: Option<AdminRole> = user.admin_role.as_deref().and_then(|r| r.parse().ok());
+    let client_addr = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+    let params = RawPathParams::from_request_parts(&mut parts, state)
+        .await
+        .map_err(|_| AppError::not_found())?;
+    let param = |name: &str| params.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string());
+
+    let mut ctx = Ctx {
+        user_id: user.id.clone(),
+        username: user.username.clone(),
+        display_name: user.display_name.clone(),
+        admin_role,
+        must_change_password: user.must_change_password,
+        unit_id: None,
+        roles: Vec::new(),
+        section_id: None,
+        session_id: session.id.clone(),
+        csrf_token: session.csrf_token.clone(),
+        client_addr,
+    };
+    let authz = &state.authz;
+    let allowed = match guard.scope {
+        Scope::Public => true,
+        Scope::SignedIn => authz.allowed(crate::authz::SUB_AUTHENTICATED, crate::authz::DOMAIN_SELF, guard.obj, guard.act),
+        Scope::System => authz.allowed(&user.id, crate::authz::DOMAIN_SYSTEM, guard.obj, guard.act),
+        Scope::AnyDomain => {
+            authz.allowed(&user.id, crate::authz::DOMAIN_SYSTEM, guard.obj, guard.act)
+                || unit_ids_of(state, &user.id)
+                    .await?
+                    .iter()
+                    .any(|u| authz.allowed(&user.id, u, guard.obj, guard.act))
+        }
+        Scope::Unit | Scope::Object { .. } => {
+            let unit_id = match guard.scope {
+                Scope::Unit => param("unit").ok_or_else(AppError::not_found)?,
+                Scope::Object { table, param: p } => {
+                    let id = param(p).ok_or_else(AppError::not_found)?;
+                    owning_unit(state, table, &id).await?.ok_or_else(AppError::not_found)?
+                }
+                _ => return Err(AppError::not_found()),
+            };
+            // A system administrator acting on a unit (sysadmin adding sections, secadmin
+            // assigning roles) is decided in the "system" domain; business content never is.
+            let membership = memberships::Entity::find()
+                .filter(memberships::Column::UnitId.eq(unit_id.clone()))
+                .filter(memberships::Column::UserId.eq(user.id.clone()))
+                .one(&state.db.conn)
+                .await?;
+            let as_admin = admin_role.is_some() && authz.allowed(&user.id, crate::authz::DOMAIN_SYSTEM, guard.obj, guard.act);
+            match membership {
+                None if !as_admin => return Err(AppError::not_found()),
+                None => {
+                    if !unit_exists(state, &unit_id).await? {
+                        return Err(AppError::not_found());
+                    }
+                }
+                Some(m) => {
+                    ctx.roles = effective_roles(&crate::authz::parse_roles(&m.roles));
+                    ctx.section_id = m.section_id;
+                }
+            }
+            ctx.unit_id = Some(unit_id.clone());
+            as_admin || authz.allowed(&user.id, &unit_id, guard.obj, guard.act)
+        }
+    };
+    if !allowed {
+        return Err(AppError::forbidden("您的角色无权执行此操作（forbidden by role）")
+            .with_details(serde_json::json!({ "object": guard.obj, "action": guard.act })));
+    }
+    parts.extensions.insert(ctx);
+    Ok(Request::from_parts(parts, body))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn unit_ids_of(state: &AppState, user_id: &str) -> AppResult<Vec<String>> {
+    Ok(memberships::Entity::find()
+        .select_only()
+        .column(memberships::Column::UnitId)
+        .filter(memberships::Column::UserId.eq(user_id))
+        .into_tuple::<String>()
+        .all(&state.db.conn)
+        .await?)
+}
+
+async fn unit_exists(state: &AppState, unit_id: &str) -> AppResult<bool> {
+    Ok(crate::store::entities::units::Entity::find_by_id(unit_id.to_string()).one(&state.db.conn).await?.is_some())
+}
+
+/// `SELECT unit_id FROM {table} WHERE id = ?` — every business table carries `unit_id`.
+pub async fn owning_unit(state: &AppState, table: &'static str, id: &str) -> AppResult<Option<String>> {
+    let q = Query::select()
+        .column(Alias::new("unit_id"))
+        .from(Alias::new(table))
+        .and_where(Expr::col(Alias::new("id")).eq(id))
+        .to_owned();
+    let db = &state.db.conn;
+    let stmt = db.get_database_backend().build(&q);
+    let row = db.query_one_raw(stmt).await?;
+    match row {
+        Some(r) => Ok(Some(r.try_get::<String>("", "unit_id")?)),
+        None => Ok(None),
+    }
+}

@@ -1,0 +1,105 @@
+//! The OpenAPI document, generated from the guarded route registry: every registered
+//! route appears with its method, summary, path parameters, request body schema (from
+//! the request types' `ToSchema`), security, and the error responses of API.md.
+use super::api::{RouteSpec, Scope};
+use serde_json::{Value, json};
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::{ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApiBuilder, PathItem, Paths, Ref, Required, ResponseBuilder};
+
+pub fn document(specs: &[RouteSpec]) -> Value {
+    let mut components = ComponentsBuilder::new();
+    let mut paths = Paths::new();
+    for s in specs {
+        let method = match s.method.as_str() {
+            "POST" => HttpMethod::Post,
+            "PUT" => HttpMethod::Put,
+            "PATCH" => HttpMethod::Patch,
+            "DELETE" => HttpMethod::Delete,
+            _ => HttpMethod::Get,
+        };
+        let op_id = format!(
+            "{}_{}",
+            s.method.as_str().to_lowercase(),
+            s.path.trim_start_matches('/').replace(['/', '{', '}', '-'], "_")
+        );
+        let mut op = OperationBuilder::new().summary(Some(s.summary)).operation_id(Some(op_id));
+        if let Some(tag) = s.path.trim_start_matches("/api/v1/").split('/').next() {
+            op = op.tag(tag.to_string());
+        }
+        for seg in s.path.split('/') {
+            if let Some(name) = seg.strip_prefix('{').and_then(|x| x.strip_suffix('}')) {
+                op = op.parameter(
+                    ParameterBuilder::new()
+                        .name(name)
+                        .parameter_in(ParameterIn::Path)
+                        .required(Required::True)
+                        .schema(Some(utoipa::openapi::ObjectBuilder::new().schema_type(utoipa::openapi::schema::Type::String))),
+                );
+            }
+        }
+        if let Some(f) = s.body_schema {
+            let (c, name) = f(components);
+            components = c;
+            op = op.request_body(Some(
+                RequestBodyBuilder::new()
+                    .required(Some(Required::True))
+                    .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name(name))).build())
+                    .build(),
+            ));
+        }
+        op = op.response("200", ResponseBuilder::new().description("成功（JSON）").build());
+        let err = |d: &str| {
+            ResponseBuilder::new()
+                .description(d)
+                .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("Error"))).build())
+                .build()
+        };
+        if s.guard.scope != Scope::Public {
+            op = op
+                .response("401", err("未登录（unauthenticated）"))
+                .response("403", err("无权限或 CSRF 令牌错误（forbidden / csrf）"));
+        }
+        if !matches!(s.guard.scope, Scope::Public | Scope::SignedIn | Scope::System | Scope::AnyDomain) {
+            op = op.response("404", err("对象不存在或不在本人所在单位（not_found）"));
+        }
+        if s.method != axum::http::Method::GET {
+            op = op
+                .response("409", err("版本冲突或已处理（conflict）"))
+                .response("422", err("输入无效或被规则拒绝（invalid / 规则编号）"));
+        }
+        paths.add_path_operation(s.path, vec![method], op.build());
+    }
+    let _ = PathItem::default;
+    let api = OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title("Yishi 议事 API")
+                .version(env!("CARGO_PKG_VERSION"))
+                .description(Some("三重一大集体决策与网上会办系统 HTTP API（API.md v1）。状态变更请求须携带 X-CSRF-Token。"))
+                .build(),
+        )
+        .paths(paths)
+        .components(Some(components.build()))
+        .build();
+    let mut v = serde_json::to_value(&api).unwrap_or(Value::Null);
+    // The common error body of API.md.
+    v["components"]["schemas"]["Error"] = json!({
+        "type": "object",
+        "required": ["error"],
+        "properties": { "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": { "type": "string", "description": "规则编号（如 R08）或 unauthenticated/forbidden/not_found/conflict/invalid/too_large/throttled/csrf/internal" },
+                "message": { "type": "string" },
+                "details": {}
+            }
+        }}
+    });
+    v["components"]["securitySchemes"] = json!({
+        "session": { "type": "apiKey", "in": "cookie", "name": super::api::SESSION_COOKIE },
+        "csrf": { "type": "apiKey", "in": "header", "name": "X-CSRF-Token" }
+    });
+    v
+}

@@ -1,0 +1,17 @@
+//! Shared application state handed to every handler.
+use crate::authz::Authz;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::Db;
+use crate::events::EventBus;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub clock: Clock,
+    pub authz: Authz,
+    pub events: EventBus,
+}
+

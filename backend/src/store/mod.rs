@@ -1,0 +1,2 @@
+//! Persistence: sea-orm entities (one file per table).
+pub mod entities;

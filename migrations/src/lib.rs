@@ -1,0 +1,19 @@
+//! Schema migrations for Yishi, one file per change, never edited once released.
+//! The same migrations run on SQLite (embedded default) and PostgreSQL (production).
+//! Conventions: ids are text (UUIDv7), times are `timestamp with time zone` (UTC),
+//! money is BIGINT fen, mutable rows carry `version` for optimistic concurrency (R42).
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_foundation;
+pub mod util;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261122_000001_foundation::Migration),
+        ]
+    }
+}
