@@ -1,0 +1,352 @@
+//! The app's one small component set: page headers, cards, fields, badges, loading /
+//! empty / error states, the submit helper that shows an action's error next to it, and
+//! the confirmation dialog used before irreversible steps.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use serde_json::Value;
+
+use crate::api::ApiError;
+use crate::labels::{self, Options};
+use crate::session::{Session, person, use_session};
+use crate::util::{J, fmt_time};
+
+/// Pending flag + last error of one action (a form or a button).
+#[derive(Clone, Copy)]
+pub struct Submit {
+    pub pending: RwSignal<bool>,
+    pub error: RwSignal<Option<ApiError>>,
+}
+
+impl Submit {
+    pub fn new() -> Self {
+        Submit { pending: RwSignal::new(false), error: RwSignal::new(None) }
+    }
+
+    /// Runs `fut` unless a run is already pending; on success calls `on_ok`, on failure
+    /// keeps the error for [`ErrorNote`].
+    pub fn run<T: 'static>(self, fut: impl Future<Output = Result<T, ApiError>> + 'static, on_ok: impl FnOnce(T) + 'static) {
+        if self.pending.get_untracked() {
+            return;
+        }
+        self.pending.set(true);
+        self.error.set(None);
+        leptos::task::spawn_local(async move {
+            let result = fut.await;
+            let _ = self.pending.try_set(false);
+            match result {
+                Ok(v) => on_ok(v),
+                Err(e) => {
+                    let _ = self.error.try_set(Some(e));
+                }
+            }
+        });
+    }
+
+    pub fn fail(self, message: &str) {
+        self.error.set(Some(ApiError::local(message)));
+    }
+
+    pub fn busy(self) -> impl Fn() -> bool + Copy + Send + Sync + 'static {
+        move || self.pending.get()
+    }
+}
+
+/// The error of an action, shown right next to it (role=alert so screen readers hear it).
+#[component]
+pub fn ErrorNote(submit: Submit) -> impl IntoView {
+    move || submit.error.get().map(|e| view! { <ErrorBox error=e/> })
+}
+
+#[component]
+pub fn ErrorBox(error: ApiError) -> impl IntoView {
+    let lines = error.detail_lines();
+    // Rule IDs (R08, D01, …) mean something to users and inspectors; generic codes do not.
+    let code = error.code.clone();
+    let is_rule = code.len() >= 3
+        && code.starts_with(['R', 'D', 'P', 'S'])
+        && code[1..].chars().all(|c| c.is_ascii_digit());
+    let code = if is_rule { format!("规则 {code}") } else { String::new() };
+    view! {
+        <div class="error" role="alert">
+            <strong>{error.message.clone()}</strong>
+            {(!code.is_empty()).then(|| view! { <span class="code">{code}</span> })}
+            {(!lines.is_empty()).then(|| view! {
+                <ul>{lines.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}</ul>
+            })}
+        </div>
+    }
+}
+
+#[component]
+pub fn Loading() -> impl IntoView {
+    view! { <p class="muted loading" aria-busy="true">"加载中…"</p> }
+}
+
+#[component]
+pub fn Empty(#[prop(into)] text: String) -> impl IntoView {
+    view! { <p class="empty">{text}</p> }
+}
+
+/// Renders a resource: loading, its error, or `f(value)`.
+pub fn show<T, V>(
+    res: LocalResource<Result<T, ApiError>>,
+    f: impl Fn(T) -> V + Send + Sync + 'static,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    move || match res.get() {
+        None => view! { <Loading/> }.into_any(),
+        Some(Err(e)) => view! { <ErrorBox error=e/> }.into_any(),
+        Some(Ok(v)) => f(v).into_any(),
+    }
+}
+
+#[component]
+pub fn PageHeader(#[prop(into)] title: String, #[prop(optional)] children: Option<Children>) -> impl IntoView {
+    view! {
+        <div class="page-header">
+            <h1>{title}</h1>
+            <div class="page-actions">{children.map(|c| c())}</div>
+        </div>
+    }
+}
+
+#[component]
+pub fn Card(#[prop(into, optional)] title: String, children: Children) -> impl IntoView {
+    view! {
+        <section class="card">
+            {(!title.is_empty()).then(|| view! { <h2>{title.clone()}</h2> })}
+            {children()}
+        </section>
+    }
+}
+
+/// A labelled form field; the label wraps the control so clicks and screen readers work.
+#[component]
+pub fn Field(#[prop(into)] label: String, #[prop(into, optional)] hint: String, children: Children) -> impl IntoView {
+    view! {
+        <label class="field">
+            <span class="field-label">{label}</span>
+            {children()}
+            {(!hint.is_empty()).then(|| view! { <span class="hint">{hint.clone()}</span> })}
+        </label>
+    }
+}
+
+/// A `<select>` over a label list, bound to a signal holding the wire value.
+#[component]
+pub fn Choice(options: Options, value: RwSignal<String>, #[prop(optional)] placeholder: Option<&'static str>) -> impl IntoView {
+    view! {
+        <select on:change=move |ev| value.set(event_target_value(&ev)) prop:value=move || value.get()>
+            {placeholder.map(|p| view! { <option value="">{p}</option> })}
+            {options.iter().map(|(k, v)| view! { <option value=*k selected=move || value.get() == *k>{*v}</option> }).collect_view()}
+        </select>
+    }
+}
+
+/// A `<select>` over dynamic (value, label) pairs.
+#[component]
+pub fn PickOne(
+    #[prop(into)] options: Signal<Vec<(String, String)>>,
+    value: RwSignal<String>,
+    #[prop(optional)] placeholder: Option<&'static str>,
+) -> impl IntoView {
+    view! {
+        <select on:change=move |ev| value.set(event_target_value(&ev)) prop:value=move || value.get()>
+            <option value="">{placeholder.unwrap_or("请选择")}</option>
+            {move || options.get().into_iter().map(|(k, v)| {
+                let selected = k.clone();
+                view! { <option value=k.clone() selected=move || value.get() == selected>{v}</option> }
+            }).collect_view()}
+        </select>
+    }
+}
+
+/// Check boxes over dynamic (value, label) pairs, bound to a list of chosen values.
+#[component]
+pub fn PickMany(#[prop(into)] options: Signal<Vec<(String, String)>>, value: RwSignal<Vec<String>>) -> impl IntoView {
+    view! {
+        <div class="checks">
+            {move || {
+                let opts = options.get();
+                if opts.is_empty() {
+                    return view! { <span class="muted">"（无可选项）"</span> }.into_any();
+                }
+                opts.into_iter().map(|(k, v)| {
+                    let key = k.clone();
+                    let key2 = k.clone();
+                    view! {
+                        <label class="check">
+                            <input type="checkbox"
+                                prop:checked=move || value.with(|vs| vs.contains(&key))
+                                on:change=move |ev| {
+                                    let on = event_target_checked(&ev);
+                                    value.update(|vs| {
+                                        vs.retain(|x| x != &key2);
+                                        if on { vs.push(key2.clone()); }
+                                    });
+                                }/>
+                            <span>{v}</span>
+                        </label>
+                    }
+                }).collect_view().into_any()
+            }}
+        </div>
+    }
+}
+
+/// A state badge coloured by how far along the state is.
+#[component]
+pub fn StateBadge(#[prop(into)] object_type: String, #[prop(into)] state: String) -> impl IntoView {
+    let tone = match state.as_str() {
+        "returned" | "rejected" | "lapsed" | "paused" | "escalated" => "bad",
+        "archived" | "confirmed" | "issued" | "done" | "adopted" | "approved" | "closed" | "signed" => "good",
+        "draft" | "drafting" => "plain",
+        _ => "info",
+    };
+    let text = labels::state(&object_type, &state).to_string();
+    view! { <span class=format!("badge {tone}")>{text}</span> }
+}
+
+#[component]
+pub fn Badge(#[prop(into)] text: String, #[prop(into, optional)] tone: String) -> impl IntoView {
+    let tone = if tone.is_empty() { "plain".to_string() } else { tone };
+    view! { <span class=format!("badge {tone}")>{text}</span> }
+}
+
+/// Key–value rows (`<dl>`), skipping empty values.
+#[component]
+pub fn Facts(rows: Vec<(&'static str, String)>) -> impl IntoView {
+    view! {
+        <dl class="facts">
+            {rows.into_iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| view! {
+                <div><dt>{k}</dt><dd>{v}</dd></div>
+            }).collect_view()}
+        </dl>
+    }
+}
+
+/// An object's trail (流转记录): who did what, when, with which opinion.
+#[component]
+pub fn Trail(entries: Vec<Value>) -> impl IntoView {
+    let session = use_session();
+    if entries.is_empty() {
+        return view! { <Empty text="暂无流转记录。"/> }.into_any();
+    }
+    view! {
+        <ol class="trail">
+            {entries.into_iter().map(|e| trail_row(&session, &e)).collect_view()}
+        </ol>
+    }
+    .into_any()
+}
+
+fn trail_row(session: &Session, e: &Value) -> impl IntoView + use<> {
+    let at = fmt_time(&e.first(&["at", "time", "created_at"]));
+    let actor = e
+        .get("actor")
+        .map(|a| person(session, a))
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| {
+            let name = e.first(&["actor_name"]);
+            if name.is_empty() { session.name_of(&e.s("actor_id")) } else { name }
+        });
+    let behalf = e
+        .get("on_behalf_of")
+        .map(|a| person(session, a))
+        .or_else(|| e.opt("on_behalf_of_name"))
+        .filter(|s| !s.is_empty());
+    let action = labels::action(&e.first(&["action", "event", "kind"])).to_string();
+    let transition = match (e.opt("from"), e.opt("to")) {
+        (Some(f), Some(t)) => format!("{} → {}", labels::state("", &f), labels::state("", &t)),
+        _ => String::new(),
+    };
+    let note = e.first(&["opinion", "note", "reason", "text", "summary"]);
+    view! {
+        <li>
+            <div class="trail-head">
+                <span class="trail-time">{at}</span>
+                <strong>{actor}</strong>
+                {behalf.map(|b| view! { <span class="behalf">{format!("（代 {b} 办理）")}</span> })}
+                <span>{action}</span>
+                {(!transition.is_empty()).then(|| view! { <span class="muted">{transition.clone()}</span> })}
+            </div>
+            {(!note.is_empty()).then(|| view! { <p class="trail-note">{note.clone()}</p> })}
+        </li>
+    }
+}
+
+/// A pending confirmation: shown as a modal; `on_yes` runs when confirmed.
+#[derive(Clone)]
+pub struct ConfirmRequest {
+    pub title: String,
+    pub body: String,
+    pub yes: String,
+    pub danger: bool,
+    pub on_yes: Arc<dyn Fn() + Send + Sync>,
+}
+
+#[derive(Clone, Copy)]
+pub struct Confirm(pub RwSignal<Option<ConfirmRequest>>);
+
+/// Asks before an irreversible step.
+pub fn confirm(title: impl Into<String>, body: impl Into<String>, yes: impl Into<String>, on_yes: impl Fn() + Send + Sync + 'static) {
+    let c = expect_context::<Confirm>();
+    c.0.set(Some(ConfirmRequest {
+        title: title.into(),
+        body: body.into(),
+        yes: yes.into(),
+        danger: false,
+        on_yes: Arc::new(on_yes),
+    }));
+}
+
+/// The dialog itself; mounted once by the shell. Esc or 取消 closes it; focus starts on 取消.
+#[component]
+pub fn ConfirmHost() -> impl IntoView {
+    let c = expect_context::<Confirm>();
+    let cancel_ref = NodeRef::<leptos::html::Button>::new();
+    Effect::new(move |_| {
+        if c.0.with(Option::is_some) {
+            if let Some(b) = cancel_ref.get() {
+                let _ = b.focus();
+            }
+        }
+    });
+    move || {
+        c.0.get().map(|req| {
+            let run = req.on_yes.clone();
+            view! {
+                <div class="modal-backdrop" on:keydown=move |ev| { if ev.key() == "Escape" { c.0.set(None) } }>
+                    <div class="modal" role="dialog" aria-modal="true" aria-labelledby="confirm-title">
+                        <h2 id="confirm-title">{req.title.clone()}</h2>
+                        <p>{req.body.clone()}</p>
+                        <div class="modal-actions">
+                            <button class="btn" node_ref=cancel_ref on:click=move |_| c.0.set(None)>"取消"</button>
+                            <button class=if req.danger { "btn danger" } else { "btn primary" } on:click=move |_| {
+                                c.0.set(None);
+                                run();
+                            }>{req.yes.clone()}</button>
+                        </div>
+                    </div>
+                </div>
+            }
+        })
+    }
+}
+
+/// A deadline with its overdue mark.
+#[component]
+pub fn Due(#[prop(into)] due_at: String, overdue: bool) -> impl IntoView {
+    view! {
+        <span class="due">
+            {(!due_at.is_empty()).then(|| view! { <span class="muted">{format!("期限 {}", fmt_time(&due_at))}</span> })}
+            {overdue.then(|| view! { <span class="badge bad">"逾期"</span> })}
+        </span>
+    }
+}

@@ -1,0 +1,349 @@
+//! Chinese labels for the wire values of API.md. Lists double as `<select>` options;
+//! unknown values are shown as they came, so a new server value is never hidden.
+
+pub type Options = &'static [(&'static str, &'static str)];
+
+pub fn lookup<'a>(list: Options, key: &'a str) -> &'a str {
+    list.iter().find(|(k, _)| *k == key).map(|(_, v)| *v).unwrap_or(key)
+}
+
+pub const CATEGORIES: Options = &[
+    ("major_decision", "重大事项决策"),
+    ("key_appointment", "重要干部任免"),
+    ("major_project", "重大项目安排"),
+    ("large_fund", "大额度资金使用"),
+    ("superior_instruction", "上级指示"),
+    ("other_major", "其他重大事项"),
+];
+
+pub const STANCES: Options = &[("agree", "同意"), ("disagree", "不同意"), ("defer", "缓议"), ("none", "无明确意见")];
+
+pub const CHOICES: Options = &[("agree", "同意"), ("disagree", "不同意"), ("defer", "缓议"), ("abstain", "弃权")];
+
+pub const DOC_TYPES: Options = &[
+    ("resolution", "决议"),
+    ("decision", "决定"),
+    ("order", "命令（令）"),
+    ("communique", "公报"),
+    ("announcement", "公告"),
+    ("public_notice", "通告"),
+    ("opinion", "意见"),
+    ("notice", "通知"),
+    ("bulletin", "通报"),
+    ("report", "报告"),
+    ("request", "请示"),
+    ("reply", "批复"),
+    ("motion", "议案"),
+    ("letter", "函"),
+    ("minutes", "纪要"),
+];
+
+/// Only the first two may enter the system (D01); the rest are listed so the refusal can be explained.
+pub const SECRECY: Options = &[
+    ("none", "非密"),
+    ("internal", "内部"),
+    ("secret", "秘密"),
+    ("confidential", "机密"),
+    ("top_secret", "绝密"),
+];
+
+pub const URGENCY: Options = &[("urgent", "特急"), ("expedited", "加急"), ("normal", "平件")];
+
+pub const INCOMING_KINDS: Options = &[("approval", "行政审批"), ("non_approval", "非行政审批")];
+
+pub const ISSUING_FORMS: Options = &[
+    ("to_superior", "以局名义向上级行文"),
+    ("bureau_general", "以局名义发一般业务文件"),
+    ("joint", "与其他部门联合发文"),
+    ("office_by_leader", "以办公室名义（领导授意）"),
+    ("office_own", "以办公室名义（办公室职责内）"),
+    ("office_for_section", "以办公室名义代处室行文"),
+];
+
+pub const MEETING_TYPES: Options = &[("party_group", "党组会议"), ("joint", "党政联席会议"), ("head_office", "局长办公会议")];
+
+pub const ATTENDANCE: Options = &[("present", "出席"), ("absent", "缺席"), ("leave", "请假")];
+
+pub const PATHS: Options = &[
+    ("consensus", "一致同意"),
+    ("vote", "表决"),
+    ("defer", "缓议"),
+    ("secret_ballot", "无记名投票"),
+];
+
+pub const VOTE_MODES: Options = &[("named", "记名（口头/举手）"), ("written", "记名书面"), ("secret", "无记名")];
+
+pub const OUTCOMES: Options = &[("adopted", "通过"), ("rejected", "不通过"), ("deferred", "缓议")];
+
+pub const PRECONSULT_KINDS: Options = &[
+    ("department", "部门会商记录"),
+    ("branch", "分局意见"),
+    ("hearing", "听证记录"),
+    ("publicity", "公示记录"),
+    ("expert", "专家/机构评估"),
+    ("technical", "技术审查"),
+    ("legal", "法律顾问意见"),
+];
+
+pub const FLAGS: Options = &[
+    ("other_departments", "涉及其他政府部门"),
+    ("branch_units", "涉及分局"),
+    ("public_interest", "涉及群众切身利益"),
+    ("strategic", "基础性、战略性事项"),
+    ("technical", "专业技术性事项"),
+    ("legal", "涉及法律问题"),
+];
+
+pub const PREMEETING: Options = &[
+    ("to_meeting", "提交会议研究"),
+    ("general_business", "按一般事务处理"),
+    ("not_ready", "尚不成熟，需进一步准备"),
+];
+
+pub const RESOLUTIONS: Options = &[("confirm", "确认"), ("adjust", "调整（修订纪要并重新公示）"), ("redeliberate", "重新研究")];
+
+pub const COUNTERSIGN_STANCES: Options = &[("agree", "同意"), ("agree_with_changes", "修改后同意"), ("disagree", "不同意")];
+
+pub const INSTRUCTION_KINDS: Options = &[("agree", "同意"), ("disagree", "不同意"), ("opinion", "具体意见"), ("read", "已阅")];
+
+pub const ROLES: Options = &[
+    ("principal", "主要领导"),
+    ("deputy", "分管领导"),
+    ("member", "班子成员"),
+    ("office_director", "办公室主任"),
+    ("clerk", "办公室工作人员"),
+    ("section_head", "处（科）室负责人"),
+    ("handler", "承办人"),
+    ("staff", "干部职工"),
+    ("inspector", "纪检监察"),
+    ("sysadmin", "系统管理员"),
+    ("secadmin", "安全管理员"),
+    ("auditor", "审计管理员"),
+];
+
+pub const SPEAKER_ROLES: Options = &[("presenter", "汇报人"), ("deputy", "分管领导"), ("member", "班子成员"), ("principal", "主要领导")];
+
+const PROPOSAL_STATES: Options = &[
+    ("draft", "草稿"),
+    ("submitted", "待分管领导审核"),
+    ("preconsult", "会前酝酿"),
+    ("ready", "待上会"),
+    ("scheduled", "已列入议程"),
+    ("voting", "表决中"),
+    ("decided", "已决定"),
+    ("adopted", "已通过"),
+    ("deferred", "缓议"),
+    ("rejected", "未通过"),
+    ("pending_superior", "待上级批准"),
+    ("minuted", "已形成纪要"),
+    ("published", "公示中"),
+    ("confirmed", "已确认"),
+    ("archived", "已归档"),
+    ("returned", "已退回"),
+    ("lapsed", "已失效"),
+];
+
+const MEETING_STATES: Options = &[
+    ("scheduled", "已安排"),
+    ("draft", "筹备中"),
+    ("noticed", "已通知"),
+    ("open", "进行中"),
+    ("in_progress", "进行中"),
+    ("closed", "已结束"),
+    ("minuted", "已形成纪要"),
+];
+
+const INCOMING_STATES: Options = &[
+    ("registered", "已登记"),
+    ("awaiting_instruction", "待领导批示"),
+    ("distributed", "已分办"),
+    ("assigned", "已交办"),
+    ("accepted", "已签收"),
+    ("in_progress", "办理中"),
+    ("instructed", "已批示"),
+    ("done", "已办结"),
+    ("archived", "已归档"),
+];
+
+const OUTGOING_STATES: Options = &[
+    ("drafting", "拟稿"),
+    ("section_review", "处室审核"),
+    ("countersigning", "会签中"),
+    ("consolidating", "汇总修改"),
+    ("leader_review", "分管领导审核"),
+    ("verifying", "核稿"),
+    ("signoff", "待签发"),
+    ("signed", "已签发"),
+    ("numbered", "已编号"),
+    ("issued", "已印发"),
+    ("archived", "已归档"),
+    ("returned", "已退回"),
+    ("paused", "暂停"),
+    ("escalated", "已提请集体研究"),
+];
+
+const MINUTES_STATES: Options = &[("draft", "草稿"), ("approved", "已批准"), ("superseded", "已被新版本取代")];
+
+const PUBLICATION_STATES: Options = &[("open", "公示中"), ("closed", "公示结束"), ("summarized", "已汇总意见"), ("resolved", "已处理")];
+
+/// State label by object type (`proposal`, `meeting`, `incoming`, `outgoing`, `minutes`, `publication`).
+pub fn state<'a>(object_type: &str, key: &'a str) -> &'a str {
+    let list = match object_type {
+        "proposal" => PROPOSAL_STATES,
+        "meeting" => MEETING_STATES,
+        "incoming" => INCOMING_STATES,
+        "outgoing" => OUTGOING_STATES,
+        "minutes" => MINUTES_STATES,
+        "publication" => PUBLICATION_STATES,
+        _ => PROPOSAL_STATES,
+    };
+    lookup(list, key)
+}
+
+pub const OBJECT_TYPES: Options = &[
+    ("proposal", "议题"),
+    ("meeting", "会议"),
+    ("minutes", "会议纪要"),
+    ("publication", "公示"),
+    ("incoming", "收文"),
+    ("outgoing", "发文"),
+    ("change_request", "修改申请"),
+];
+
+/// Task kinds the server may send; unknown kinds fall back to the object type.
+const TASK_KINDS: Options = &[
+    ("submission_approval", "审核提交单"),
+    ("approve_submission", "审核提交单"),
+    ("preconsult", "补充会前征求意见"),
+    ("premeeting_decision", "会前酝酿决定"),
+    ("schedule", "安排上会"),
+    ("notice", "发送会议通知"),
+    ("attend", "参加会议"),
+    ("written_opinion", "提交书面意见"),
+    ("vote", "投票表决"),
+    ("ballot", "投票表决"),
+    ("decision", "作出决定"),
+    ("superior_approval", "登记上级批准"),
+    ("minutes", "起草会议纪要"),
+    ("approve_minutes", "审批会议纪要"),
+    ("publish", "发布公示"),
+    ("publication_opinion", "公示期提意见"),
+    ("summary", "汇总公示意见"),
+    ("resolution", "公示后决定"),
+    ("revise", "修改退回的材料"),
+    ("distribute", "分办"),
+    ("assign", "交办"),
+    ("accept", "签收"),
+    ("instruct", "批示"),
+    ("complete", "办结"),
+    ("review", "审核文稿"),
+    ("countersign", "会签"),
+    ("resolve_disagreement", "协调会签分歧"),
+    ("leader_review", "分管领导审核"),
+    ("consolidate", "汇总会签意见"),
+    ("verify", "核稿"),
+    ("signoff", "签发"),
+    ("change_request", "审批修改申请"),
+    ("issue", "印发"),
+    ("reminder", "督办提醒"),
+];
+
+pub fn task_kind<'a>(kind: &'a str) -> &'a str {
+    lookup(TASK_KINDS, kind)
+}
+
+/// Field names that may appear in `details` of a 422 or in R02's list of missing parts.
+const FIELDS: Options = &[
+    ("topic", "议题"),
+    ("background", "基本情况"),
+    ("research", "调研论证"),
+    ("recommendation", "处理建议"),
+    ("title", "标题"),
+    ("category", "类别"),
+    ("amount", "金额"),
+    ("payee", "收款方"),
+    ("username", "用户名"),
+    ("password", "密码"),
+    ("new_password", "新密码"),
+    ("old_password", "原密码"),
+    ("display_name", "姓名"),
+    ("name", "名称"),
+    ("short_code", "机关代字"),
+    ("starts_at", "开始时间"),
+    ("location", "地点"),
+    ("agenda", "议程"),
+    ("attendees", "参会人员"),
+    ("urgency_reason", "紧急理由"),
+    ("reason", "理由"),
+    ("opinion", "意见"),
+    ("text", "内容"),
+    ("body", "正文"),
+    ("series", "文号代字"),
+    ("doc_type", "文种"),
+    ("secrecy", "密级"),
+    ("missing", "缺少"),
+    ("missing_parts", "缺少的部分"),
+    ("missing_records", "缺少的会前征求意见记录"),
+    ("fields", "字段"),
+];
+
+pub fn field<'a>(key: &'a str) -> &'a str {
+    let key = lookup(FIELDS, key);
+    lookup(PRECONSULT_KINDS, key)
+}
+
+/// Trail actions; unknown ones show as they came.
+const ACTIONS: Options = &[
+    ("create", "创建"),
+    ("created", "创建"),
+    ("update", "修改"),
+    ("updated", "修改"),
+    ("submit", "提交"),
+    ("submitted", "提交"),
+    ("submission_approval", "分管领导审核提交单"),
+    ("approve", "同意"),
+    ("reject", "不同意"),
+    ("return", "退回"),
+    ("returned", "退回"),
+    ("preconsult_record", "登记会前征求意见记录"),
+    ("premeeting_decision", "会前酝酿决定"),
+    ("schedule", "列入会议议程"),
+    ("scheduled", "列入会议议程"),
+    ("notice", "发送会议通知"),
+    ("open", "开始会议"),
+    ("statement", "发言"),
+    ("vote", "选择议决方式"),
+    ("ballot", "投票"),
+    ("close_vote", "结束表决"),
+    ("decision", "作出决定"),
+    ("superior_approval", "上级批准"),
+    ("minuted", "形成纪要"),
+    ("published", "公示"),
+    ("summary", "汇总公示意见"),
+    ("resolution", "公示后决定"),
+    ("confirmed", "确认"),
+    ("archive", "归档"),
+    ("archived", "归档"),
+    ("register", "登记"),
+    ("distribute", "分办"),
+    ("assign", "交办"),
+    ("accept", "签收"),
+    ("instruct", "批示"),
+    ("complete", "办结"),
+    ("review", "审核"),
+    ("countersign", "发起会签"),
+    ("countersign_opinion", "会签意见"),
+    ("resolve_disagreement", "协调分歧"),
+    ("leader_review", "分管领导审核"),
+    ("external_countersign", "外部门会签"),
+    ("consolidate", "汇总定稿"),
+    ("verify", "核稿"),
+    ("signoff", "签发"),
+    ("change_request", "修改申请"),
+    ("issue", "印发"),
+    ("escalation", "提请集体研究"),
+];
+
+pub fn action<'a>(key: &'a str) -> &'a str {
+    lookup(ACTIONS, key)
+}

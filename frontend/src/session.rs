@@ -1,0 +1,236 @@
+//! Who is signed in, which unit is selected, what roles that gives, and the live event
+//! stream (SSE) that tells pages to refresh.
+
+use std::cell::RefCell;
+
+use leptos::prelude::*;
+use serde::Deserialize;
+use serde_json::Value;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
+
+use crate::api::{self, ApiError};
+use crate::util::{self, J};
+
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub must_change_password: bool,
+    /// Platform roles (sysadmin / secadmin / auditor), if the server reports them on the user.
+    pub roles: Vec<String>,
+}
+
+impl User {
+    pub fn name(&self) -> String {
+        if self.display_name.is_empty() { self.username.clone() } else { self.display_name.clone() }
+    }
+}
+
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Membership {
+    pub unit_id: String,
+    pub unit_name: String,
+    pub roles: Vec<String>,
+    pub section_id: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Me {
+    pub user: User,
+    pub units: Vec<Membership>,
+    /// Platform roles, if reported beside the user rather than on it.
+    pub roles: Vec<String>,
+}
+
+const UNIT_KEY: &str = "yishi.unit";
+
+#[derive(Clone, Copy)]
+pub struct Session {
+    pub me: RwSignal<Option<Me>>,
+    /// False until the first `GET /me` has answered (signed in or not).
+    pub loaded: RwSignal<bool>,
+    pub unit: RwSignal<Option<String>>,
+    /// Bumped on every server-sent event; pages showing live data refetch when it changes.
+    pub events: RwSignal<u64>,
+    /// The current unit's people (`GET /units/{unit}/members`), for names and pickers.
+    pub members: RwSignal<Vec<Value>>,
+    pub sections: RwSignal<Vec<Value>>,
+}
+
+impl Session {
+    pub fn new() -> Self {
+        Session {
+            me: RwSignal::new(None),
+            loaded: RwSignal::new(false),
+            unit: RwSignal::new(None),
+            events: RwSignal::new(0),
+            members: RwSignal::new(Vec::new()),
+            sections: RwSignal::new(Vec::new()),
+        }
+    }
+
+    pub fn set_me(&self, me: Me) {
+        let stored = util::local_get(UNIT_KEY);
+        let unit = me
+            .units
+            .iter()
+            .find(|u| Some(&u.unit_id) == stored.as_ref())
+            .or_else(|| me.units.first())
+            .map(|u| u.unit_id.clone());
+        self.me.set(Some(me));
+        self.select_unit(unit);
+        start_events(*self);
+    }
+
+    pub fn select_unit(&self, unit: Option<String>) {
+        if let Some(u) = &unit {
+            util::local_set(UNIT_KEY, u);
+        }
+        self.unit.set(unit.clone());
+        self.members.set(Vec::new());
+        self.sections.set(Vec::new());
+        let Some(unit) = unit else { return };
+        let this = *self;
+        leptos::task::spawn_local(async move {
+            // Both lists are conveniences (names, pickers); pages still work without them.
+            if let Ok(v) = api::get(&format!("/units/{unit}/members")).await {
+                this.members.set(util::items(&v));
+            }
+            if let Ok(v) = api::get(&format!("/units/{unit}/sections")).await {
+                this.sections.set(util::items(&v));
+            }
+        });
+    }
+
+    pub fn clear(&self) {
+        api::set_csrf(None);
+        stop_events();
+        self.me.set(None);
+        self.members.set(Vec::new());
+        self.sections.set(Vec::new());
+    }
+
+    pub fn user(&self) -> User {
+        self.me.with(|m| m.as_ref().map(|m| m.user.clone()).unwrap_or_default())
+    }
+
+    pub fn user_id(&self) -> String {
+        self.me.with(|m| m.as_ref().map(|m| m.user.id.clone()).unwrap_or_default())
+    }
+
+    pub fn unit_id(&self) -> String {
+        self.unit.get().unwrap_or_default()
+    }
+
+    pub fn membership(&self) -> Option<Membership> {
+        let unit = self.unit.get()?;
+        self.me.with(|m| m.as_ref()?.units.iter().find(|u| u.unit_id == unit).cloned())
+    }
+
+    /// Holds `role` in the selected unit (or as a platform role).
+    pub fn has(&self, role: &str) -> bool {
+        let platform = self.me.with(|m| {
+            m.as_ref().is_some_and(|m| m.roles.iter().chain(m.user.roles.iter()).any(|r| r == role))
+        });
+        platform
+            || self.membership().is_some_and(|m| {
+                m.roles.iter().any(|r| r == role) || (role == "member" && m.roles.iter().any(|r| r == "principal" || r == "deputy"))
+            })
+    }
+
+    pub fn has_any(&self, roles: &[&str]) -> bool {
+        roles.iter().any(|r| self.has(r))
+    }
+
+    /// Display name for a user id, from the unit's member list (falls back to the id).
+    pub fn name_of(&self, user_id: &str) -> String {
+        if user_id.is_empty() {
+            return String::new();
+        }
+        if user_id == self.user_id() {
+            return self.user().name();
+        }
+        self.members.with(|ms| {
+            ms.iter()
+                .find(|m| m.first(&["user_id", "id"]) == user_id)
+                .map(|m| m.first(&["display_name", "name", "username"]))
+                .unwrap_or_else(|| user_id.to_string())
+        })
+    }
+
+    pub fn section_name(&self, section_id: &str) -> String {
+        self.sections.with(|ss| {
+            ss.iter()
+                .find(|s| s.s("id") == section_id)
+                .map(|s| s.s("name"))
+                .unwrap_or_else(|| section_id.to_string())
+        })
+    }
+
+    /// Members of the unit holding one of `roles` (all members when `roles` is empty).
+    pub fn people_with(&self, roles: &[&str]) -> Vec<(String, String)> {
+        self.members.with(|ms| {
+            ms.iter()
+                .filter(|m| {
+                    roles.is_empty()
+                        || m.arr("roles").iter().any(|r| roles.iter().any(|want| r.as_str() == Some(want)))
+                })
+                .map(|m| (m.first(&["user_id", "id"]), m.first(&["display_name", "name", "username"])))
+                .collect()
+        })
+    }
+}
+
+/// The name of a person in a JSON field that may be a string, an id, or an object.
+pub fn person(session: &Session, v: &Value) -> String {
+    match v {
+        Value::String(s) => session.name_of(s),
+        Value::Object(_) => {
+            let name = v.first(&["display_name", "name", "username"]);
+            if name.is_empty() { session.name_of(&v.first(&["user_id", "id"])) } else { name }
+        }
+        _ => String::new(),
+    }
+}
+
+pub fn use_session() -> Session {
+    expect_context::<Session>()
+}
+
+pub async fn load_me(session: Session) -> Result<(), ApiError> {
+    let me = api::get_as::<Me>("/me").await?;
+    session.set_me(me);
+    Ok(())
+}
+
+thread_local! {
+    static EVENTS: RefCell<Option<(web_sys::EventSource, Closure<dyn FnMut(web_sys::MessageEvent)>)>> = const { RefCell::new(None) };
+}
+
+/// Event names the server might use besides the default `message`; any of them refreshes.
+const EVENT_NAMES: &[&str] = &["message", "task", "tasks", "vote", "ballot", "update"];
+
+fn start_events(session: Session) {
+    stop_events();
+    let Ok(source) = web_sys::EventSource::new(&api::url("/events")) else { return };
+    let on_event = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_ev: web_sys::MessageEvent| {
+        session.events.update(|n| *n += 1);
+    });
+    for name in EVENT_NAMES {
+        let _ = source.add_event_listener_with_callback(name, on_event.as_ref().unchecked_ref());
+    }
+    EVENTS.with(|e| *e.borrow_mut() = Some((source, on_event)));
+}
+
+fn stop_events() {
+    EVENTS.with(|e| {
+        if let Some((source, _)) = e.borrow_mut().take() {
+            source.close();
+        }
+    });
+}
