@@ -320,7 +320,9 @@ async fn check(state: &AppState, guard: Guard, req: Request) -> AppResult<Reques
                 .await?;
             let as_admin = admin_role.is_some() && authz.allowed(&user.id, crate::authz::DOMAIN_SYSTEM, guard.obj, guard.act);
             match membership {
-                None if !as_admin => return Err(AppError::not_found()),
+                // Administrators see that units exist (they manage them); anyone else
+                // outside the unit learns nothing (404).
+                None if admin_role.is_none() => return Err(AppError::not_found()),
                 None => {
                     if !unit_exists(state, &unit_id).await? {
                         return Err(AppError::not_found());

@@ -24,6 +24,7 @@ pub fn routes(api: Api) -> Api {
         .add(get("/api/v1/events", Guard::signed_in("event", "read"), "实时事件（SSE）"), events)
         .add(get("/api/v1/audit", Guard::any_domain("audit", "read"), "审计日志"), list_audit)
         .add(get("/api/v1/audit/verify", Guard::system("audit", "verify"), "校验审计日志哈希链"), verify_audit)
+        .add(post("/api/v1/units/{unit}/attachments", Guard::unit("attachment", "create"), "上传附件（multipart 字段 file）"), upload_attachment)
         .add(get("/api/v1/attachments/{id}", Guard::object("attachments", "id", "attachment", "read"), "下载附件"), download_attachment);
     if api_state_test_clock(&api) {
         api.add(post("/api/v1/_test/clock", Guard::signed_in("clock", "update"), "测试时钟：前移服务器时间").body::<AdvanceClock>(), advance_clock)
@@ -166,6 +167,15 @@ async fn download_attachment(State(state): State<AppState>, ctx: Ctx, Path(id): 
         HeaderValue::from_str(&format!("attachment; filename=\"attachment\"; filename*=UTF-8''{encoded}")).map_err(AppError::internal)?,
     );
     Ok(resp)
+}
+
+async fn upload_attachment(State(state): State<AppState>, ctx: Ctx, Path(unit): Path<String>, multipart: axum::extract::Multipart) -> AppResult<Json<Value>> {
+    let tx = state.db.begin_write().await?;
+    let a = crate::uploads::store_from_multipart(&state, &*tx, &unit, &ctx.user_id, "unit", None, multipart).await?;
+    crate::trail::record(&*tx, state.clock.now(), &ctx.actor(), crate::trail::Change::new(&unit, "attachment", &a.id, "attachment.upload")
+        .snapshots(Value::Null, crate::uploads::view(&a))).await?;
+    tx.commit().await?;
+    Ok(Json(crate::uploads::view(&a)))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -1,0 +1,391 @@
+//! Foundation: sessions and accounts (R41), authorization (R40), audit chain (R19),
+//! concurrency (R42), durability (R43), uploads (R44), time and calendar (R45).
+use serde_json::json;
+use yishi_tests::*;
+
+#[tokio::test]
+async fn r41_sign_in_sets_httponly_samesite_cookie_and_returns_csrf() {
+    let app = spawn_app().await;
+    let c = app.anon();
+    let r = c.post("/api/v1/session", json!({"username": "zhangwei", "password": yishi::demo::DEMO_PASSWORD})).await;
+    r.ok();
+    assert!(r.body["csrf_token"].as_str().is_some_and(|t| t.len() >= 32));
+    let cookie = r.headers.get("set-cookie").unwrap().to_str().unwrap().to_string();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    let me = c.get("/api/v1/me").await;
+    assert_eq!(me.ok()["user"]["username"], "zhangwei");
+    assert_eq!(me.body["units"][0]["roles"][0], "principal");
+    // Wrong password: 401, and no session.
+    let bad = app.anon();
+    bad.post("/api/v1/session", json!({"username": "zhangwei", "password": "nope"})).await.err("unauthenticated");
+    bad.get("/api/v1/me").await.err("unauthenticated");
+}
+
+#[tokio::test]
+async fn r41_state_change_without_csrf_token_is_refused_and_changes_nothing() {
+    let app = spawn_app().await;
+    let mut c = app.login("secadmin").await;
+    let path = format!("/api/v1/units/{}/settings", app.unit());
+    let before = c.get(&path).await.ok().clone();
+    let audit_before = audit_count(&app).await;
+    let good = c.csrf.take();
+    c.put(&path, json!({"publication_days": 3})).await.err("csrf");
+    c.csrf = Some("wrong".into());
+    c.put(&path, json!({"publication_days": 3})).await.err("csrf");
+    assert_eq!(c.get(&path).await.ok(), &before);
+    assert_eq!(audit_count(&app).await, audit_before);
+    c.csrf = good;
+    assert_eq!(c.put(&path, json!({"publication_days": 3})).await.ok()["publication_days"], 3);
+}
+
+#[tokio::test]
+async fn r41_login_is_throttled_after_repeated_failures() {
+    let app = spawn_app().await;
+    let c = app.anon();
+    for _ in 0..5 {
+        c.post("/api/v1/session", json!({"username": "lina", "password": "wrong-password"})).await.err("unauthenticated");
+    }
+    // Locked now, even with the right password.
+    let r = c.post("/api/v1/session", json!({"username": "lina", "password": yishi::demo::DEMO_PASSWORD})).await;
+    assert_eq!(r.status, 429, "{}", r.body);
+    r.err("throttled");
+    // After the window, the account can sign in again.
+    app.advance(16 * 60).await;
+    c.post("/api/v1/session", json!({"username": "lina", "password": yishi::demo::DEMO_PASSWORD})).await.ok();
+}
+
+#[tokio::test]
+async fn r41_idle_session_times_out_per_unit_setting() {
+    let app = spawn_app().await;
+    let admin = app.login("secadmin").await;
+    admin.put(&format!("/api/v1/units/{}/settings", app.unit()), json!({"session_idle_minutes": 10})).await.ok();
+    let c = app.login("zhangwei").await;
+    c.get("/api/v1/me").await.ok();
+    app.advance(9 * 60).await;
+    c.get("/api/v1/me").await.ok();
+    app.advance(11 * 60).await;
+    c.get("/api/v1/me").await.err("unauthenticated");
+}
+
+#[tokio::test]
+async fn r41_first_login_and_reset_force_a_password_change_with_policy() {
+    let app = spawn_app().await;
+    let sys = app.login("sysadmin").await;
+    sys.post("/api/v1/users", json!({"username": "newbie", "display_name": "新人", "password": "short"})).await.err("invalid");
+    let u = sys.post("/api/v1/users", json!({"username": "newbie", "display_name": "新人", "password": "Initial-Pass-1"})).await;
+    assert_eq!(u.ok()["must_change_password"], true);
+    let c = app.login_with("newbie", "Initial-Pass-1").await;
+    c.get("/api/v1/me/tasks").await.err("password_change_required");
+    c.post("/api/v1/me/password", json!({"old_password": "Initial-Pass-1", "new_password": "weak"})).await.err("invalid");
+    c.post("/api/v1/me/password", json!({"old_password": "Initial-Pass-1", "new_password": "Better-Pass-22"})).await.ok();
+    c.get("/api/v1/me/tasks").await.ok();
+    // The stored hash is argon2id.
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let row = yishi::store::entities::users::Entity::find()
+        .filter(yishi::store::entities::users::Column::Username.eq("newbie"))
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(row.password_hash.starts_with("$argon2id$"));
+}
+
+#[tokio::test]
+async fn r41_three_admin_roles_never_share_an_account() {
+    let app = spawn_app().await;
+    let sec = app.login("secadmin").await;
+    // An administrator cannot also be given business roles.
+    let r = sec.put(&format!("/api/v1/units/{}/members/{}", app.unit(), app.user_id("sysadmin")), json!({"roles": ["principal"]})).await;
+    r.err("invalid");
+    // bootstrap refuses one account for two roles, and a non-empty database.
+    let names = [&"a".to_string(), &"a".to_string(), &"b".to_string()];
+    assert!(yishi::cli::bootstrap(&app.state.db, app.state.clock.now(), names).await.is_err());
+    let names = [&"x".to_string(), &"y".to_string(), &"z".to_string()];
+    assert_eq!(yishi::cli::bootstrap(&app.state.db, app.state.clock.now(), names).await.unwrap_err().code, "conflict");
+}
+
+#[tokio::test]
+async fn r40_unauthenticated_401_forbidden_403_and_other_units_404() {
+    let app = spawn_app().await;
+    let anon = app.anon();
+    anon.get("/api/v1/me").await.err("unauthenticated");
+    anon.get(&format!("/api/v1/units/{}/sections", app.unit())).await.err("unauthenticated");
+    // A staff member may read the unit but not change its settings.
+    let staff = app.login("hejun").await;
+    staff.get(&format!("/api/v1/units/{}/sections", app.unit())).await.ok();
+    staff.put(&format!("/api/v1/units/{}/settings", app.unit()), json!({"publication_days": 5})).await.err("forbidden");
+    // Another unit: its existence is not revealed.
+    let other = yishi::demo::seed_org(&app.state.db, app.state.clock.now(), "乙").await.unwrap();
+    app.state.authz.reload(app.db()).await.unwrap();
+    let r = staff.get(&format!("/api/v1/units/{}/sections", other.unit_id)).await;
+    assert_eq!(r.status, 404);
+    r.err("not_found");
+    let r = staff.get("/api/v1/units/no-such-unit/sections").await;
+    r.err("not_found");
+    // The sysadmin manages units but reads no business content (no unit roles).
+    let sys = app.login("sysadmin").await;
+    sys.put(&format!("/api/v1/units/{}/calendar/2027", app.unit()), json!({"holidays": [], "workdays": []})).await.err("forbidden");
+}
+
+/// R40: every registered route × every role, compared with the expected table kept in
+/// `tests/api/authz_expected.txt`. A new route without a line there fails this test.
+#[tokio::test]
+async fn r40_route_role_matrix_matches_expected_table() {
+    use yishi::http::api::Scope;
+    let app = spawn_app().await;
+    let roles = [
+        "principal", "deputy", "member", "office_director", "clerk", "section_head", "handler", "staff", "inspector",
+        "sysadmin", "secadmin", "auditor",
+    ];
+    let specs = yishi::http::route_specs(app.state.clone());
+    assert!(specs.len() > 20);
+    let mut actual = Vec::new();
+    for s in &specs {
+        let g = s.guard;
+        let allowed: Vec<&str> = match g.scope {
+            Scope::Public => vec!["public"],
+            Scope::SignedIn => {
+                if app.state.authz.allowed("authenticated", "self", g.obj, g.act) { vec!["signed_in"] } else { vec![] }
+            }
+            _ => roles
+                .iter()
+                .copied()
+                .filter(|r| {
+                    let admin = matches!(*r, "sysadmin" | "secadmin" | "auditor");
+                    let dom = if admin { "system" } else { app.unit() };
+                    match g.scope {
+                        Scope::System => admin && app.state.authz.allowed(r, "system", g.obj, g.act),
+                        _ => app.state.authz.allowed(r, dom, g.obj, g.act),
+                    }
+                })
+                .collect(),
+        };
+        actual.push(format!("{} {}: {}", s.method, s.path, allowed.join(" ")));
+    }
+    actual.sort();
+    let expected_path = concat!(env!("CARGO_MANIFEST_DIR"), "/api/authz_expected.txt");
+    let expected_text = std::fs::read_to_string(expected_path).unwrap_or_default();
+    let mut expected: Vec<String> = expected_text
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_string)
+        .collect();
+    expected.sort();
+    if actual != expected {
+        let out = std::env::temp_dir().join("authz_actual.txt");
+        std::fs::write(&out, actual.join("\n") + "\n").unwrap();
+        let missing: Vec<_> = actual.iter().filter(|l| !expected.contains(l)).collect();
+        let extra: Vec<_> = expected.iter().filter(|l| !actual.contains(l)).collect();
+        panic!(
+            "route × role table differs from {expected_path}.\nNot in the expected table (new route or changed policy):\n{}\nExpected but not found:\n{}\nThe actual table is in {}",
+            missing.iter().map(|s| format!("  {s}")).collect::<Vec<_>>().join("\n"),
+            extra.iter().map(|s| format!("  {s}")).collect::<Vec<_>>().join("\n"),
+            out.display()
+        );
+    }
+    // And the gate really applies the table: the clerk may edit the calendar, staff may not.
+    let cal = format!("/api/v1/units/{}/calendar/2027", app.unit());
+    app.login("sunli").await.put(&cal, json!({"holidays": ["2027-01-01"], "workdays": []})).await.ok();
+    app.login("hejun").await.put(&cal, json!({"holidays": [], "workdays": []})).await.err("forbidden");
+}
+
+#[tokio::test]
+async fn r19_audit_chain_verifies_and_detects_alteration_deletion_and_reordering() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    let sec = app.login("secadmin").await;
+    for d in 3..8 {
+        sec.put(&format!("/api/v1/units/{}/settings", app.unit()), json!({"publication_days": d})).await.ok();
+    }
+    let auditor = app.login("auditor").await;
+    let v = auditor.get("/api/v1/audit/verify").await;
+    assert_eq!(v.ok()["ok"], true, "{}", v.body);
+    let n = v.body["entries"].as_i64().unwrap();
+    assert!(n >= 7);
+    // The inspector sees the unit's entries; staff cannot read the log.
+    let insp = app.login("songtao").await;
+    assert!(!insp.get(&format!("/api/v1/audit?unit={}", app.unit())).await.ok()["items"].as_array().unwrap().is_empty());
+    app.login("hejun").await.get("/api/v1/audit").await.err("forbidden");
+    insp.get("/api/v1/audit/verify").await.err("forbidden");
+
+    let db = app.db();
+    let exec = |sql: String| async move { db.execute_unprepared(&sql).await.unwrap() };
+    // 1. Alter one entry's content.
+    exec("UPDATE audit_log SET action = 'forged' WHERE seq = 3".into()).await;
+    let r = yishi::audit::verify(db).await.unwrap();
+    assert!(!r.ok && r.first_bad.as_ref().unwrap().seq == 3, "{r:?}");
+    let v = auditor.get("/api/v1/audit/verify").await;
+    assert_eq!(v.ok()["ok"], false);
+}
+
+#[tokio::test]
+async fn r19_deleting_or_reordering_audit_entries_is_detected() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    let sec = app.login("secadmin").await;
+    for d in 3..9 {
+        sec.put(&format!("/api/v1/units/{}/settings", app.unit()), json!({"publication_days": d})).await.ok();
+    }
+    assert!(yishi::audit::verify(app.db()).await.unwrap().ok);
+    let db = app.db();
+    // Delete a middle entry.
+    db.execute_unprepared("DELETE FROM audit_log WHERE seq = 4").await.unwrap();
+    let r = yishi::audit::verify(db).await.unwrap();
+    assert!(!r.ok);
+    assert_eq!(r.first_bad.unwrap().seq, 4);
+
+    let app = spawn_app().await;
+    let sec = app.login("secadmin").await;
+    for d in 3..9 {
+        sec.put(&format!("/api/v1/units/{}/settings", app.unit()), json!({"publication_days": d})).await.ok();
+    }
+    let db = app.db();
+    // Swap two entries' positions (seq numbers).
+    db.execute_unprepared("UPDATE audit_log SET seq = -1 WHERE seq = 5").await.unwrap();
+    db.execute_unprepared("UPDATE audit_log SET seq = 5 WHERE seq = 6").await.unwrap();
+    db.execute_unprepared("UPDATE audit_log SET seq = 6 WHERE seq = -1").await.unwrap();
+    let r = yishi::audit::verify(db).await.unwrap();
+    assert!(!r.ok);
+    assert_eq!(r.first_bad.unwrap().seq, 5);
+    // Remove the tail: the head row disagrees.
+    let app = spawn_app().await;
+    app.login("secadmin").await.put(&format!("/api/v1/units/{}/settings", app.unit()), json!({"publication_days": 4})).await.ok();
+    let db = app.db();
+    db.execute_unprepared("DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)").await.unwrap();
+    assert!(!yishi::audit::verify(db).await.unwrap().ok);
+}
+
+#[tokio::test]
+async fn r42_gapless_counters_under_concurrency() {
+    let app = spawn_app().await;
+    let mut handles = Vec::new();
+    for _ in 0..16 {
+        let db = app.state.db.clone();
+        handles.push(tokio::spawn(async move {
+            let tx = db.begin_write().await.unwrap();
+            let n = yishi::counters::next(&*tx, "test:series").await.unwrap();
+            tx.commit().await.unwrap();
+            n
+        }));
+    }
+    let mut got: Vec<i64> = Vec::new();
+    for h in handles {
+        got.push(h.await.unwrap());
+    }
+    got.sort();
+    assert_eq!(got, (1..=16).collect::<Vec<_>>());
+    // A rolled-back transaction gives its number back: no gap.
+    {
+        let tx = app.state.db.begin_write().await.unwrap();
+        assert_eq!(yishi::counters::next(&*tx, "test:series").await.unwrap(), 17);
+    }
+    let tx = app.state.db.begin_write().await.unwrap();
+    assert_eq!(yishi::counters::next(&*tx, "test:series").await.unwrap(), 17);
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn r42_concurrent_role_changes_both_apply_or_conflict_never_lost() {
+    let app = spawn_app().await;
+    let sec = app.login("secadmin").await;
+    let path = format!("/api/v1/units/{}/settings", app.unit());
+    let mut hs = Vec::new();
+    for d in 2..12 {
+        let c = sec.clone();
+        let p = path.clone();
+        hs.push(tokio::spawn(async move { (d, c.put(&p, json!({"publication_days": d})).await) }));
+    }
+    let mut ok_values = Vec::new();
+    for h in hs {
+        let (d, r) = h.await.unwrap();
+        if r.status == 200 {
+            ok_values.push(d);
+        } else {
+            assert_eq!(r.status, 409, "{}", r.body);
+        }
+    }
+    assert!(!ok_values.is_empty());
+    // The stored value is one that was acknowledged.
+    let now = sec.get(&path).await.ok()["publication_days"].as_i64().unwrap();
+    assert!(ok_values.contains(&now));
+    assert!(yishi::audit::verify(app.db()).await.unwrap().ok);
+}
+
+#[tokio::test]
+async fn r44_uploads_are_sniffed_limited_sanitised_and_served_as_attachments() {
+    let app = spawn_app().await;
+    let h = app.login("huangxin").await;
+    let path = format!("/api/v1/units/{}/attachments", app.unit());
+    let before = count_rows(&app, "attachments").await;
+    // HTML is refused whatever it is called.
+    h.upload(&path, "report.pdf", b"<!DOCTYPE html><script>alert(1)</script>".to_vec()).await.err("R44");
+    assert_eq!(count_rows(&app, "attachments").await, before);
+    let pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF".to_vec();
+    let r = h.upload(&path, "../../调研报告.pdf", pdf.clone()).await;
+    let a = r.ok().clone();
+    assert_eq!(a["file_name"], "调研报告.pdf");
+    assert_eq!(a["content_type"], "application/pdf");
+    // Same content twice: stored once (content-addressed).
+    let b = h.upload(&path, "副本.pdf", pdf.clone()).await.ok().clone();
+    assert_eq!(a["sha256"], b["sha256"]);
+    let (status, headers, bytes) = h.get_bytes(&format!("/api/v1/attachments/{}", a["id"].as_str().unwrap())).await;
+    assert_eq!(status, 200);
+    assert_eq!(bytes, pdf);
+    assert!(headers["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    // Size limit from the unit setting.
+    app.login("secadmin").await.put(&format!("/api/v1/units/{}/settings", app.unit()), json!({"upload_limit_bytes": 1024})).await.ok();
+    let big = [b"%PDF-1.4\n".to_vec(), vec![b'a'; 4096]].concat();
+    let r = h.upload(&path, "big.pdf", big).await;
+    assert_eq!(r.status, 413);
+    r.err("too_large");
+}
+
+#[tokio::test]
+async fn r45_calendar_put_validates_and_times_are_utc() {
+    let app = spawn_app().await;
+    let clerk = app.login("sunli").await;
+    let path = format!("/api/v1/units/{}/calendar/2027", app.unit());
+    // A "make-up workday" that is not a weekend is refused, naming the field.
+    let r = clerk.put(&path, json!({"holidays": ["2027-01-01"], "workdays": ["2027-01-05"]})).await;
+    r.err("invalid");
+    assert_eq!(clerk.get(&path).await.ok()["holidays"], json!([]));
+    clerk.put(&path, json!({"holidays": ["2027-01-01"], "workdays": ["2027-01-09"]})).await.ok();
+    assert_eq!(clerk.get(&path).await.ok()["workdays"], json!(["2027-01-09"]));
+    // Times on the wire are RFC 3339 UTC.
+    let a = clerk.post(&format!("/api/v1/units/{}/absences", app.unit()), json!({"from": "2027-01-04", "to": "2027-01-05", "reason": "出差"})).await;
+    a.ok();
+    let audit = app.login("auditor").await.get("/api/v1/audit?limit=1").await;
+    let at = audit.ok()["items"][0]["at"].as_str().unwrap().to_string();
+    assert!(at.ends_with('Z') || at.ends_with("+00:00"), "{at}");
+}
+
+#[tokio::test]
+async fn api_errors_are_json_everywhere() {
+    let app = spawn_app().await;
+    let c = app.login("secadmin").await;
+    // Malformed JSON body → 422 invalid in the API format.
+    let r = c
+        .http
+        .put(format!("{}/api/v1/units/{}/settings", app.base, app.unit()))
+        .header("X-CSRF-Token", c.csrf.clone().unwrap())
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "invalid");
+    // Unknown API path → JSON 404.
+    c.get("/api/v1/nothing-here").await.err("not_found");
+    // Unknown setting field → named.
+    let r = c.put(&format!("/api/v1/units/{}/settings", app.unit()), json!({"publication_dayz": 2})).await;
+    r.err("invalid");
+    assert!(r.body.to_string().contains("publication_dayz"));
+    // OpenAPI document lists the routes.
+    let doc = app.anon().get("/api/openapi.json").await;
+    assert!(doc.ok()["paths"]["/api/v1/session"]["post"].is_object());
+    assert!(app.anon().get("/readyz").await.ok()["database"] == "ok");
+}
