@@ -99,10 +99,16 @@ where
     T: Clone + Send + Sync + 'static,
     V: IntoView + 'static,
 {
-    move || match res.get() {
+    let session = use_session();
+    move || {
+        // Names and section titles come from the unit directory, which may arrive after the page.
+        session.members.track();
+        session.sections.track();
+        match res.get() {
         None => view! { <Loading/> }.into_any(),
         Some(Err(e)) => view! { <ErrorBox error=e/> }.into_any(),
         Some(Ok(v)) => f(v).into_any(),
+        }
     }
 }
 
@@ -261,8 +267,10 @@ fn trail_row(session: &Session, e: &Value) -> impl IntoView + use<> {
         .map(|a| person(session, a))
         .or_else(|| e.opt("on_behalf_of_name"))
         .filter(|s| !s.is_empty());
-    let action = labels::action(&e.first(&["action", "event", "kind"])).to_string();
-    let transition = match (e.opt("from"), e.opt("to")) {
+    let action = e.first(&["action", "event", "kind"]);
+    // The server names actions `proposal.submit`; the label is keyed by the last part.
+    let action = labels::action(action.rsplit('.').next().unwrap_or(&action)).to_string();
+    let transition = match (e.opt("from_state").or_else(|| e.opt("from")), e.opt("to_state").or_else(|| e.opt("to"))) {
         (Some(f), Some(t)) => format!("{} → {}", labels::state("", &f), labels::state("", &t)),
         _ => String::new(),
     };
@@ -348,5 +356,75 @@ pub fn Due(#[prop(into)] due_at: String, overdue: bool) -> impl IntoView {
             {(!due_at.is_empty()).then(|| view! { <span class="muted">{format!("期限 {}", fmt_time(&due_at))}</span> })}
             {overdue.then(|| view! { <span class="badge bad">"逾期"</span> })}
         </span>
+    }
+}
+
+/// Text drafts that survive a re-render of live data (the meeting page refetches on every
+/// ballot): each signal is created under the page's owner, not the re-rendered view's.
+#[derive(Clone, Copy)]
+pub struct Drafts {
+    owner: StoredValue<Owner>,
+    map: StoredValue<std::collections::HashMap<String, RwSignal<String>>>,
+}
+
+impl Drafts {
+    pub fn new() -> Self {
+        Drafts {
+            owner: StoredValue::new(Owner::current().unwrap_or_default()),
+            map: StoredValue::new(Default::default()),
+        }
+    }
+
+    /// The draft for `key`, starting as `initial` the first time it is asked for.
+    pub fn get(&self, key: &str, initial: &str) -> RwSignal<String> {
+        if let Some(s) = self.map.with_value(|m| m.get(key).copied()) {
+            return s;
+        }
+        let s = self.owner.with_value(|o| o.with(|| RwSignal::new(initial.to_string())));
+        self.map.update_value(|m| {
+            m.insert(key.to_string(), s);
+        });
+        s
+    }
+}
+
+/// What the server says the caller may do with an object, when it says so
+/// (`allowed_actions` / `actions`); otherwise the page's own role-and-state rule decides.
+pub fn allowed(obj: &Value, action: &str, fallback: bool) -> bool {
+    match obj.get("allowed_actions").or_else(|| obj.get("actions")).and_then(Value::as_array) {
+        Some(list) => list.iter().any(|a| a.as_str() == Some(action)),
+        None => fallback,
+    }
+}
+
+/// Picks a file and uploads it to `path` (multipart field `file`); `on_done` gets the attachment.
+#[component]
+pub fn Upload(
+    #[prop(into)] path: String,
+    #[prop(into, optional)] label: String,
+    on_done: impl Fn(Value) + Send + Sync + Clone + 'static,
+) -> impl IntoView {
+    let submit = Submit::new();
+    let input = NodeRef::<leptos::html::Input>::new();
+    let label = if label.is_empty() { "上传附件".to_string() } else { label };
+    let upload = move |_| {
+        let Some(el) = input.get() else { return };
+        let Some(file) = el.files().and_then(|f| f.get(0)) else {
+            submit.fail("请先选择文件。");
+            return;
+        };
+        let path = path.clone();
+        let on_done = on_done.clone();
+        submit.run(async move { crate::api::upload(&path, &file).await }, move |v| {
+            el.set_value("");
+            on_done(v)
+        });
+    };
+    view! {
+        <div class="row">
+            <input type="file" node_ref=input aria-label=label.clone()/>
+            <button class="btn" type="button" on:click=upload disabled=submit.busy()>{label.clone()}</button>
+        </div>
+        <ErrorNote submit=submit/>
     }
 }

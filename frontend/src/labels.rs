@@ -285,6 +285,7 @@ const FIELDS: Options = &[
     ("missing_parts", "缺少的部分"),
     ("missing_records", "缺少的会前征求意见记录"),
     ("fields", "字段"),
+    ("field", "字段"),
 ];
 
 pub fn field<'a>(key: &'a str) -> &'a str {

@@ -1,5 +1,6 @@
 //! Yishi (议事) web app: Leptos client-side rendering, compiled to wasm by `cargo xtask frontend`.
 
+mod actions;
 mod api;
 mod app;
 mod components;

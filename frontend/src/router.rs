@@ -106,7 +106,7 @@ impl Router {
     pub fn new() -> Self {
         let router = Router { path: RwSignal::new(current_path()) };
         let path = router.path;
-        let _ = window_event_listener(leptos::ev::popstate, move |_| path.set(current_path()));
+        let _ = window_event_listener(leptos::ev::popstate, move |_| set_path(path, &current_path()));
         let _ = window_event_listener(leptos::ev::click, move |ev| intercept_link(ev, path));
         router
     }
@@ -117,7 +117,7 @@ impl Router {
 
     pub fn go(&self, to: &str) {
         push(to);
-        self.path.set(to.split(['?', '#']).next().unwrap_or("/").to_string());
+        set_path(self.path, to);
         scroll_top();
     }
 
@@ -126,7 +126,16 @@ impl Router {
         if let Some(h) = web_sys::window().and_then(|w| w.history().ok()) {
             let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(to));
         }
-        self.path.set(to.to_string());
+        set_path(self.path, to);
+    }
+}
+
+/// Sets the path signal to `to` without its query, only when it changes (a page that
+/// rewrites its own query string must not re-render itself).
+fn set_path(path: RwSignal<String>, to: &str) {
+    let p = to.split(['?', '#']).next().unwrap_or("/").to_string();
+    if path.get_untracked() != p {
+        path.set(p);
     }
 }
 
@@ -157,7 +166,7 @@ fn intercept_link(ev: web_sys::MouseEvent, path: RwSignal<String>) {
     }
     ev.prevent_default();
     push(&href);
-    path.set(href.split(['?', '#']).next().unwrap_or("/").to_string());
+    set_path(path, &href);
     scroll_top();
 }
 

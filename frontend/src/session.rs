@@ -19,6 +19,8 @@ pub struct User {
     pub username: String,
     pub display_name: String,
     pub must_change_password: bool,
+    /// sysadmin / secadmin / auditor (三权分立: at most one).
+    pub admin_role: Option<String>,
     /// Platform roles (sysadmin / secadmin / auditor), if the server reports them on the user.
     pub roles: Vec<String>,
 }
@@ -135,7 +137,9 @@ impl Session {
     /// Holds `role` in the selected unit (or as a platform role).
     pub fn has(&self, role: &str) -> bool {
         let platform = self.me.with(|m| {
-            m.as_ref().is_some_and(|m| m.roles.iter().chain(m.user.roles.iter()).any(|r| r == role))
+            m.as_ref().is_some_and(|m| {
+                m.user.admin_role.as_deref() == Some(role) || m.roles.iter().chain(m.user.roles.iter()).any(|r| r == role)
+            })
         });
         platform
             || self.membership().is_some_and(|m| {
@@ -203,7 +207,12 @@ pub fn use_session() -> Session {
 }
 
 pub async fn load_me(session: Session) -> Result<(), ApiError> {
-    let me = api::get_as::<Me>("/me").await?;
+    let v = api::get("/me").await?;
+    // A new tab has an empty sessionStorage but a valid cookie: take the token from /me.
+    if let Some(t) = v.opt("csrf_token") {
+        api::set_csrf(Some(&t));
+    }
+    let me: Me = serde_json::from_value(v).map_err(|e| ApiError::local(format!("服务器返回了无法识别的数据：{e}")))?;
     session.set_me(me);
     Ok(())
 }
@@ -213,7 +222,7 @@ thread_local! {
 }
 
 /// Event names the server might use besides the default `message`; any of them refreshes.
-const EVENT_NAMES: &[&str] = &["message", "task", "tasks", "vote", "ballot", "update"];
+const EVENT_NAMES: &[&str] = &["message", "task", "tasks", "vote", "ballot", "update", "resync"];
 
 fn start_events(session: Session) {
     stop_events();

@@ -21,6 +21,7 @@ pub struct Task {
     pub overdue: bool,
     /// The absent colleague this task is done for (AB岗, D11): a name, an id or a user object.
     pub on_behalf_of: Option<Value>,
+    pub on_behalf_of_name: Option<String>,
     /// Where the task should open, when the object alone does not say (e.g. a ballot).
     pub meeting_id: Option<String>,
 }
@@ -63,7 +64,9 @@ pub fn Tasks() -> impl IntoView {
                 {(overdue > 0).then(|| view! { <p class="notice bad" role="status">{format!("有 {overdue} 项已逾期，请尽快办理。")}</p> })}
                 <ul class="list">
                     {list.into_iter().map(|t| {
-                        let behalf = t.on_behalf_of.as_ref().map(|v| person(&session, v)).filter(|s| !s.is_empty());
+                        let behalf = t.on_behalf_of_name.clone().filter(|s| !s.is_empty())
+                            .or_else(|| t.on_behalf_of.as_ref().map(|v| person(&session, v)))
+                            .filter(|s| !s.is_empty());
                         view! {
                             <li class="list-item" class:overdue=t.overdue>
                                 <div class="list-main">
