@@ -9,11 +9,13 @@
 //! - [`enums`]: wire enumerations of API.md with Chinese labels.
 //! - [`roles`]: unit roles and the three separated admin roles.
 //! - [`settings`]: unit settings, quorum ratios (R08) and merge-PUT semantics.
+//! - [`routing`]: document routing state machines (SPEC B).
 
 pub mod calendar;
 pub mod enums;
 pub mod error;
 pub mod money;
 pub mod roles;
+pub mod routing;
 pub mod settings;
 pub mod time;
