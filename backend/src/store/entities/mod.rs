@@ -1,5 +1,6 @@
 //! sea-orm entities, one file per table. Behaviour lives in the services, not here.
 pub mod absences;
+pub mod archive_items;
 pub mod attachments;
 pub mod audit_head;
 pub mod audit_log;
@@ -10,6 +11,10 @@ pub mod jobs;
 pub mod login_throttle;
 pub mod memberships;
 pub mod meta;
+pub mod minutes;
+pub mod minutes_serials;
+pub mod publication_opinions;
+pub mod publications;
 pub mod sections;
 pub mod sessions;
 pub mod trail;
