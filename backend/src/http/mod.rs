@@ -39,13 +39,7 @@ pub fn route_specs(state: AppState) -> Vec<RouteSpec> {
 pub fn router(state: AppState) -> Router {
     let (routes, specs) = api(state.clone()).into_parts();
     let doc = openapi::document(&specs);
-    let docs_router: Router<AppState> = match serde_json::from_value::<utoipa::openapi::OpenApi>(doc.clone()) {
-        Ok(o) => Router::new().merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi.json", o)),
-        Err(e) => {
-            tracing::error!(error = %e, "OpenAPI document does not round-trip; serving it raw");
-            Router::new().route("/api/openapi.json", axum::routing::get(move || async move { axum::Json(doc) }))
-        }
-    };
+    let docs_router: Router<AppState> = Router::new().merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi.json", doc));
     let dist = state.config.dist_dir.clone();
     let index = dist.join("index.html");
     let x_request_id = HeaderName::from_static("x-request-id");

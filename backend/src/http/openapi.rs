@@ -2,12 +2,11 @@
 //! route appears with its method, summary, path parameters, request body schema (from
 //! the request types' `ToSchema`), security, and the error responses of API.md.
 use super::api::{RouteSpec, Scope};
-use serde_json::{Value, json};
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBodyBuilder;
-use utoipa::openapi::{ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApiBuilder, PathItem, Paths, Ref, Required, ResponseBuilder};
+use utoipa::openapi::{ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApiBuilder, Paths, Ref, Required, ResponseBuilder};
 
-pub fn document(specs: &[RouteSpec]) -> Value {
+pub fn document(specs: &[RouteSpec]) -> utoipa::openapi::OpenApi {
     let mut components = ComponentsBuilder::new();
     let mut paths = Paths::new();
     for s in specs {
@@ -70,8 +69,12 @@ pub fn document(specs: &[RouteSpec]) -> Value {
         }
         paths.add_path_operation(s.path, vec![method], op.build());
     }
-    let _ = PathItem::default;
-    let api = OpenApiBuilder::new()
+    use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+    components = components
+        .schema_from::<ErrorBody>()
+        .security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(super::api::SESSION_COOKIE))))
+        .security_scheme("csrf", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-CSRF-Token"))));
+    OpenApiBuilder::new()
         .info(
             InfoBuilder::new()
                 .title("Yishi 议事 API")
@@ -81,25 +84,22 @@ pub fn document(specs: &[RouteSpec]) -> Value {
         )
         .paths(paths)
         .components(Some(components.build()))
-        .build();
-    let mut v = serde_json::to_value(&api).unwrap_or(Value::Null);
-    // The common error body of API.md.
-    v["components"]["schemas"]["Error"] = json!({
-        "type": "object",
-        "required": ["error"],
-        "properties": { "error": {
-            "type": "object",
-            "required": ["code", "message"],
-            "properties": {
-                "code": { "type": "string", "description": "规则编号（如 R08）或 unauthenticated/forbidden/not_found/conflict/invalid/too_large/throttled/csrf/internal" },
-                "message": { "type": "string" },
-                "details": {}
-            }
-        }}
-    });
-    v["components"]["securitySchemes"] = json!({
-        "session": { "type": "apiKey", "in": "cookie", "name": super::api::SESSION_COOKIE },
-        "csrf": { "type": "apiKey", "in": "header", "name": "X-CSRF-Token" }
-    });
-    v
+        .build()
+}
+
+/// The common error body of API.md.
+#[derive(utoipa::ToSchema)]
+#[schema(as = Error)]
+#[allow(dead_code)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorDetail {
+    /// 规则编号（如 R08）或 unauthenticated / forbidden / not_found / conflict / invalid / too_large / throttled / csrf / internal
+    pub code: String,
+    pub message: String,
+    pub details: Option<serde_json::Value>,
 }
