@@ -9,9 +9,11 @@
 //! - [`enums`]: wire enumerations of API.md with Chinese labels.
 //! - [`roles`]: unit roles and the three separated admin roles.
 //! - [`settings`]: unit settings, quorum ratios (R08) and merge-PUT semantics.
+//! - [`deliberation`]: the 三重一大 proposal state machine and the rules R01–R13.
 //! - [`routing`]: document routing state machines (SPEC B).
 
 pub mod calendar;
+pub mod deliberation;
 pub mod enums;
 pub mod error;
 pub mod money;

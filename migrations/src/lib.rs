@@ -5,6 +5,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_foundation;
+mod m20261122_000010_deliberation;
 mod m20261122_000020_minutes;
 pub mod util;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         vec![
             Box::new(m20261122_000001_foundation::Migration),
+            Box::new(m20261122_000010_deliberation::Migration),
             Box::new(m20261122_000020_minutes::Migration),
         ]
     }
