@@ -7,6 +7,9 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_foundation;
 mod m20261122_000010_deliberation;
 mod m20261122_000020_minutes;
+mod m20261122_000030_incoming;
+mod m20261122_000040_outgoing;
+mod m20261122_000050_oversight;
 pub mod util;
 
 pub struct Migrator;
@@ -18,6 +21,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_foundation::Migration),
             Box::new(m20261122_000010_deliberation::Migration),
             Box::new(m20261122_000020_minutes::Migration),
+            Box::new(m20261122_000030_incoming::Migration),
+            Box::new(m20261122_000040_outgoing::Migration),
+            Box::new(m20261122_000050_oversight::Migration),
         ]
     }
 }
