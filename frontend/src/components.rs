@@ -239,20 +239,20 @@ pub fn Facts(rows: Vec<(&'static str, String)>) -> impl IntoView {
 
 /// An object's trail (流转记录): who did what, when, with which opinion.
 #[component]
-pub fn Trail(entries: Vec<Value>) -> impl IntoView {
+pub fn Trail(entries: Vec<Value>, #[prop(into, optional)] object_type: String) -> impl IntoView {
     let session = use_session();
     if entries.is_empty() {
         return view! { <Empty text="暂无流转记录。"/> }.into_any();
     }
     view! {
         <ol class="trail">
-            {entries.into_iter().map(|e| trail_row(&session, &e)).collect_view()}
+            {entries.into_iter().map(|e| trail_row(&session, &e, &object_type)).collect_view()}
         </ol>
     }
     .into_any()
 }
 
-fn trail_row(session: &Session, e: &Value) -> impl IntoView + use<> {
+fn trail_row(session: &Session, e: &Value, object_type: &str) -> impl IntoView + use<> {
     let at = fmt_time(&e.first(&["at", "time", "created_at"]));
     let actor = e
         .get("actor")
@@ -271,7 +271,8 @@ fn trail_row(session: &Session, e: &Value) -> impl IntoView + use<> {
     // The server names actions `proposal.submit`; the label is keyed by the last part.
     let action = labels::action(action.rsplit('.').next().unwrap_or(&action)).to_string();
     let transition = match (e.opt("from_state").or_else(|| e.opt("from")), e.opt("to_state").or_else(|| e.opt("to"))) {
-        (Some(f), Some(t)) => format!("{} → {}", labels::state("", &f), labels::state("", &t)),
+        (Some(f), Some(t)) => format!("{} → {}", labels::state(object_type, &f), labels::state(object_type, &t)),
+        (None, Some(t)) => format!("→ {}", labels::state(object_type, &t)),
         _ => String::new(),
     };
     let note = e.first(&["opinion", "note", "reason", "text", "summary"]);

@@ -1,6 +1,459 @@
+//! After the meeting: minutes (draft, revisions, approval with serial, PDF; R15), internal
+//! publication (staff portal, opinions, clerk summary, principal resolution; R16, R17, S01),
+//! the disclosure catalogue (S01) and the archive with package export (R18).
+//!
+//! Fields read: minutes {id, meeting_id, meeting_title, state, serial, version, body,
+//! versions, items, publication_id}; publication {id, minutes_id, title, serial, open,
+//! closes_at, body, items, summary, resolution}; disclosure and archive list items
+//! {id, title, kind, category, outcome, decided_on|archived_at, amount}.
+
 use leptos::prelude::*;
-#[component] pub fn MinutesPage(id: String) -> impl IntoView { view!{ <p>"MinutesPage"</p> } }
-#[component] pub fn PublicationList() -> impl IntoView { view!{ <p>"PublicationList"</p> } }
-#[component] pub fn PublicationPage(id: String) -> impl IntoView { view!{ <p>"PublicationPage"</p> } }
-#[component] pub fn Disclosures() -> impl IntoView { view!{ <p>"Disclosures"</p> } }
-#[component] pub fn ArchivePage() -> impl IntoView { view!{ <p>"ArchivePage"</p> } }
+use serde_json::{Value, json};
+
+use crate::actions::{ActionButton, ChoiceAction, TextAction};
+use crate::api;
+use crate::components::*;
+use crate::labels::{self, CATEGORIES, OUTCOMES, RESOLUTIONS};
+use crate::router::use_router;
+use crate::session::use_session;
+use crate::util::{J, fmt_money, fmt_time, items};
+
+#[component]
+pub fn MinutesPage(id: String) -> impl IntoView {
+    let res = {
+        let id = id.clone();
+        LocalResource::new(move || {
+            let id = id.clone();
+            async move { api::get(&format!("/minutes/{id}")).await }
+        })
+    };
+    let reload = Callback::new(move |_: Value| res.refetch());
+    view! { {show(res, move |m: Value| view! { <MinutesView m=m reload=reload/> })} }
+}
+
+#[component]
+fn MinutesView(m: Value, reload: Callback<Value>) -> impl IntoView {
+    let session = use_session();
+    let router = use_router();
+    let id = m.s("id");
+    let state = m.s("state");
+    let serial = m.s("serial");
+    let draft = state == "draft";
+    let approved = state == "approved";
+    let publication = m.opt("publication_id");
+    let can_approve = allowed(&m, "approve", session.has("principal") && draft);
+    let can_revise = allowed(&m, "revise", session.has("clerk"));
+    let can_publish = allowed(&m, "publish", session.has("clerk") && approved && publication.is_none());
+
+    let body = RwSignal::new(m.s("body"));
+    let reason = RwSignal::new(String::new());
+    let revise_submit = Submit::new();
+    let revise_path = format!("/minutes/{id}/revisions");
+    let revise = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if reason.get_untracked().trim().is_empty() {
+            revise_submit.fail("请写明修订理由。");
+            return;
+        }
+        let b = json!({ "body": body.get_untracked(), "reason": reason.get_untracked().trim() });
+        let path = revise_path.clone();
+        revise_submit.run(async move { api::post(&path, b).await }, move |v| {
+            reason.set(String::new());
+            reload.run(v)
+        });
+    };
+
+    // Items that may be withheld from publication (不公开为例外, R16).
+    let items_list: Vec<(String, String, bool)> = m
+        .arr("items")
+        .iter()
+        .map(|i| (i.first(&["proposal_id", "id"]), i.s("title"), i.b("confidential")))
+        .collect();
+    let withheld: Vec<(String, String, RwSignal<bool>, RwSignal<String>)> = items_list
+        .iter()
+        .map(|(pid, title, conf)| (pid.clone(), title.clone(), RwSignal::new(*conf), RwSignal::new(String::new())))
+        .collect();
+    let publish_submit = Submit::new();
+    let publish_path = format!("/minutes/{id}/publication");
+    let withheld2 = withheld.clone();
+    let publish = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let mut list = Vec::new();
+        for (pid, title, on, why) in &withheld2 {
+            if on.get_untracked() {
+                if why.get_untracked().trim().is_empty() {
+                    publish_submit.fail(&format!("“{title}”不公开，须写明理由。"));
+                    return;
+                }
+                list.push(json!({ "proposal_id": pid, "reason": why.get_untracked().trim() }));
+            }
+        }
+        let path = publish_path.clone();
+        let b = json!({ "withheld": list });
+        confirm("发布公示", "纪要将在机关内部公示，全体干部职工可查阅并提出意见（R16）。确定发布？", "发布", move || {
+            let path = path.clone();
+            let b = b.clone();
+            publish_submit.run(async move { api::post(&path, b).await }, move |v| {
+                let pubid = v.s("id");
+                if pubid.is_empty() { reload.run(v) } else { router.go(&format!("/publications/{pubid}")) }
+            });
+        });
+    };
+
+    let versions = m.arr("versions");
+    let facts = vec![
+        ("会议", m.first(&["meeting_title", "title"])),
+        ("纪要期号", serial.clone()),
+        ("版本", m.s("version")),
+        ("批准时间", fmt_time(&m.s("approved_at"))),
+    ];
+    let meeting_href = m.opt("meeting_id").map(|mid| format!("/meetings/{mid}"));
+    let pdf = api::url(&format!("/minutes/{id}/pdf"));
+    let approve_path = format!("/minutes/{id}/approve");
+    let text = m.s("body");
+    view! {
+        <PageHeader title=if serial.is_empty() { "会议纪要".to_string() } else { format!("会议纪要 {serial}") }>
+            <StateBadge object_type="minutes" state=state.clone()/>
+            <a class="btn" href=pdf target="_blank" rel="noopener">"查看 PDF"</a>
+        </PageHeader>
+        <div class="grid2">
+            <div>
+                <Card title="概况">
+                    <Facts rows=facts/>
+                    {meeting_href.map(|h| view! { <p><a href=h>"返回会议"</a></p> })}
+                </Card>
+                <Card title="纪要正文">
+                    {if text.trim().is_empty() { view! { <p class="muted">"（无正文）"</p> }.into_any() } else { view! { <div class="pre">{text}</div> }.into_any() }}
+                </Card>
+                {(!versions.is_empty()).then(|| view! {
+                    <Card title="历次版本">
+                        <ul class="statements">
+                            {versions.iter().map(|v| view! {
+                                <li>
+                                    <strong>{format!("第 {} 版", v.s("version"))}</strong>" "
+                                    <StateBadge object_type="minutes" state=v.s("state")/>" "
+                                    <span class="muted small">{fmt_time(&v.first(&["approved_at", "created_at"]))}</span>
+                                    {v.opt("reason").map(|r| view! { <p class="small">{format!("修订理由：{r}")}</p> })}
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    </Card>
+                })}
+            </div>
+            <div>
+                <Card title="办理">
+                    {can_approve.then(|| view! {
+                        <div class="inline-form">
+                            <h3>"批准纪要（主要领导）"</h3>
+                            <p class="muted small">"批准后编发期号，纪要不可再改；更正须另行修订并重新批准（R15）。"</p>
+                            <ActionButton label="批准纪要" primary=true path=approve_path confirm_text="批准后纪要不可修改。确定批准？" on_done=reload/>
+                        </div>
+                    })}
+                    {can_publish.then(|| view! {
+                        <form class="inline-form" on:submit=publish>
+                            <h3>"机关内部公示"</h3>
+                            <p class="muted small">"勾选不公开的议题并写明理由；其余内容向全体干部职工公示。"</p>
+                            {withheld.iter().map(|(_, title, on, why)| {
+                                let (on, why) = (*on, *why);
+                                view! {
+                                    <fieldset>
+                                        <label class="check"><input type="checkbox" bind:checked=on/>{format!("不公开：{title}")}</label>
+                                        {move || on.get().then(|| view! {
+                                            <Field label="不公开理由"><input type="text" bind:value=why/></Field>
+                                        })}
+                                    </fieldset>
+                                }
+                            }).collect_view()}
+                            <ErrorNote submit=publish_submit/>
+                            <button class="btn primary" type="submit" disabled=publish_submit.busy()>"发布公示"</button>
+                        </form>
+                    })}
+                    {publication.map(|p| view! { <p><a class="btn" href=format!("/publications/{p}")>"查看公示"</a></p> })}
+                    {can_revise.then(|| view! {
+                        <form class="inline-form" on:submit=revise>
+                            <h3>{if approved { "修订纪要（形成新版本，须重新批准）" } else { "修改纪要草稿" }}</h3>
+                            <Field label="正文"><textarea rows="10" bind:value=body></textarea></Field>
+                            <Field label="修订理由"><input type="text" bind:value=reason/></Field>
+                            <ErrorNote submit=revise_submit/>
+                            <button class="btn" type="submit" disabled=revise_submit.busy()>"保存为新版本"</button>
+                        </form>
+                    })}
+                    {(!(can_approve || can_publish || can_revise)).then(|| view! { <p class="muted">"当前没有需要您办理的事项。"</p> })}
+                </Card>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+pub fn PublicationList() -> impl IntoView {
+    let session = use_session();
+    let list = LocalResource::new(move || {
+        let unit = session.unit_id();
+        async move {
+            let mut list = items(&api::get(&format!("/units/{unit}/publications")).await?);
+            // Open publications first (S01), then newest.
+            list.sort_by(|a, b| is_open(b).cmp(&is_open(a)).then_with(|| b.s("closes_at").cmp(&a.s("closes_at"))));
+            Ok(list)
+        }
+    });
+    view! {
+        <PageHeader title="机关内部公示"/>
+        <p class="muted">"会议纪要在机关内部公示期间，干部职工可实名提出意见；意见仅办公室、主要领导和纪检监察可见。"</p>
+        {show(list, |list: Vec<Value>| {
+            if list.is_empty() {
+                return view! { <Empty text="暂无公示。"/> }.into_any();
+            }
+            view! {
+                <ul class="list">
+                    {list.into_iter().map(|p| {
+                        let open = is_open(&p);
+                        view! {
+                            <li class="list-item">
+                                <div class="list-main">
+                                    <a class="title" href=format!("/publications/{}", p.s("id"))>{p.first(&["title", "meeting_title", "serial"])}</a>
+                                    <div class="meta">
+                                        {if open { view! { <Badge text="公示中" tone="good"/> } } else { view! { <Badge text="已结束" tone="plain"/> } }}
+                                        <span class="muted">{p.s("serial")}</span>
+                                    </div>
+                                </div>
+                                <span class="small muted">{format!("截止 {}", fmt_time(&p.s("closes_at")))}</span>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            }.into_any()
+        })}
+    }
+}
+
+fn is_open(p: &Value) -> bool {
+    p.get("open").and_then(Value::as_bool).unwrap_or_else(|| p.s("state") == "open")
+}
+
+#[component]
+pub fn PublicationPage(id: String) -> impl IntoView {
+    let res = {
+        let id = id.clone();
+        LocalResource::new(move || {
+            let id = id.clone();
+            async move { api::get(&format!("/publications/{id}")).await }
+        })
+    };
+    let reload = Callback::new(move |_: Value| res.refetch());
+    view! { {show(res, move |p: Value| view! { <PublicationView p=p reload=reload/> })} }
+}
+
+#[component]
+fn PublicationView(p: Value, reload: Callback<Value>) -> impl IntoView {
+    let session = use_session();
+    let id = p.s("id");
+    let open = is_open(&p);
+    let summary = p.opt("summary").or_else(|| p.get("summary").map(|s| s.s("text")).filter(|s| !s.is_empty()));
+    let resolution = p.get("resolution").cloned().filter(|r| !r.is_null());
+    let is_clerk = session.has("clerk");
+    let is_principal = session.has("principal");
+    let reads_opinions = is_clerk || is_principal || session.has("inspector");
+    let can_comment = allowed(&p, "opinion", open);
+    let can_summary = allowed(&p, "summary", is_clerk && !open && summary.is_none());
+    let can_resolve = allowed(&p, "resolution", is_principal && !open && summary.is_some() && resolution.is_none());
+
+    let opinions = {
+        let id = id.clone();
+        LocalResource::new(move || {
+            let id = id.clone();
+            async move {
+                if reads_opinions { api::get(&format!("/publications/{id}/opinions")).await.map(|v| items(&v)) } else { Ok(Vec::new()) }
+            }
+        })
+    };
+    let reload_all = Callback::new(move |v: Value| {
+        opinions.refetch();
+        reload.run(v)
+    });
+    let sent = RwSignal::new(false);
+    let body = p.s("body");
+    let published_items = p.arr("items");
+    let withheld = p.num("withheld_count").map(|n| n as i64).unwrap_or(0);
+    let opinion_path = format!("/publications/{id}/opinions");
+    let summary_path = format!("/publications/{id}/summary");
+    let resolution_path = format!("/publications/{id}/resolution");
+    view! {
+        <PageHeader title=p.first(&["title", "meeting_title", "serial"])>
+            {if open { view! { <Badge text="公示中" tone="good"/> } } else { view! { <Badge text="公示已结束" tone="plain"/> } }}
+        </PageHeader>
+        <div class="grid2">
+            <div>
+                <Card title="公示内容">
+                    <Facts rows=vec![
+                        ("纪要期号", p.s("serial")),
+                        ("公示开始", fmt_time(&p.first(&["opens_at", "published_at"]))),
+                        ("公示截止", fmt_time(&p.s("closes_at"))),
+                    ]/>
+                    {(!body.trim().is_empty()).then(|| view! { <div class="pre">{body.clone()}</div> })}
+                    {published_items.iter().map(|i| view! {
+                        <div class="item">
+                            <h3>{i.s("title")}</h3>
+                            {i.opt("outcome").map(|o| view! { <Badge text=labels::lookup(OUTCOMES, &o).to_string() tone="info"/> })}
+                            <p class="pre">{i.first(&["decision_text", "text", "decision"])}</p>
+                        </div>
+                    }).collect_view()}
+                    {(withheld > 0).then(|| view! { <p class="muted small">{format!("另有 {withheld} 项依规不予公开。")}</p> })}
+                </Card>
+                {reads_opinions.then(|| view! {
+                    <Card title="收到的意见">
+                        {show(opinions, move |list: Vec<Value>| {
+                            if list.is_empty() {
+                                return view! { <p class="muted">"暂未收到意见。"</p> }.into_any();
+                            }
+                            view! {
+                                <ul class="statements">
+                                    {list.iter().map(|o| view! {
+                                        <li>
+                                            <strong>{session.name_of(&o.first(&["author_id", "user_id"]))}</strong>" "
+                                            <span class="muted small">{fmt_time(&o.first(&["at", "created_at"]))}</span>
+                                            <p class="pre">{o.s("text")}</p>
+                                        </li>
+                                    }).collect_view()}
+                                </ul>
+                            }.into_any()
+                        })}
+                    </Card>
+                })}
+            </div>
+            <div>
+                <Card title="办理">
+                    {summary.clone().map(|s| view! { <div class="notice info"><strong>"意见汇总："</strong><p class="pre">{s}</p></div> })}
+                    {resolution.map(|r| view! {
+                        <div class="notice info"><strong>{format!("主要领导决定：{}", labels::lookup(RESOLUTIONS, &r.s("decision")))}</strong><p>{r.s("note")}</p></div>
+                    })}
+                    {can_comment.then(|| view! {
+                        {move || sent.get().then(|| view! { <p class="success" role="status">"意见已提交，感谢您的参与。"</p> })}
+                        <TextAction title="提出意见" path=opinion_path.clone() key="text" label="意见（实名，仅办公室、主要领导和纪检监察可见）"
+                            button="提交意见" on_done=Callback::new(move |v: Value| { sent.set(true); reload_all.run(v) })/>
+                    })}
+                    {can_summary.then(|| view! {
+                        <TextAction title="汇总公示意见（办公室）" path=summary_path.clone() key="text" label="意见汇总（没有意见时也须填写，如“公示期间未收到意见”）"
+                            confirm_text="汇总提交后由主要领导作出决定。确定提交？" on_done=reload_all/>
+                    })}
+                    {can_resolve.then(|| view! {
+                        <ChoiceAction title="公示后决定（主要领导）" path=resolution_path.clone() choice_key="decision" choice_label="决定"
+                            options=RESOLUTIONS text_key="note" text_label="说明" text_optional_for=&["confirm"] on_done=reload_all/>
+                    })}
+                    {(!(can_comment || can_summary || can_resolve)).then(|| view! {
+                        <p class="muted">{if open { "公示期间可查阅。" } else { "公示已结束。" }}</p>
+                    })}
+                </Card>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+pub fn Disclosures() -> impl IntoView {
+    let session = use_session();
+    let list = LocalResource::new(move || {
+        let unit = session.unit_id();
+        async move { api::get(&format!("/units/{unit}/disclosures")).await.map(|v| items(&v)) }
+    });
+    view! {
+        <PageHeader title="对内公开目录"/>
+        <p class="muted">"经公示确认的重大决策、干部任免和大额资金使用事项。"</p>
+        {show(list, |list: Vec<Value>| {
+            if list.is_empty() {
+                return view! { <Empty text="暂无公开事项。"/> }.into_any();
+            }
+            view! {
+                <div class="card table-wrap">
+                    <table>
+                        <thead><tr><th>"事项"</th><th>"类别"</th><th>"决定"</th><th>"金额"</th><th>"日期"</th></tr></thead>
+                        <tbody>
+                            {list.into_iter().map(|d| view! {
+                                <tr>
+                                    <td>{d.s("title")}{d.opt("serial").map(|s| view! { <div class="muted small">{s}</div> })}</td>
+                                    <td>{labels::lookup(CATEGORIES, &d.s("category")).to_string()}</td>
+                                    <td>{labels::lookup(OUTCOMES, &d.first(&["outcome", "decision"])).to_string()}</td>
+                                    <td>{fmt_money(&d.s("amount"))}</td>
+                                    <td>{fmt_time(&d.first(&["confirmed_at", "decided_on", "date"])).chars().take(10).collect::<String>()}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            }.into_any()
+        })}
+    }
+}
+
+const ARCHIVE_KINDS: labels::Options = &[
+    ("proposal", "议题"),
+    ("meeting", "会议"),
+    ("minutes", "会议纪要"),
+    ("outgoing", "发文"),
+    ("incoming", "收文"),
+];
+
+#[component]
+pub fn ArchivePage() -> impl IntoView {
+    let session = use_session();
+    let kind = RwSignal::new(String::new());
+    let q = RwSignal::new(String::new());
+    let query = RwSignal::new((String::new(), String::new()));
+    let list = LocalResource::new(move || {
+        let unit = session.unit_id();
+        let (k, text) = query.get();
+        async move {
+            let mut params = Vec::new();
+            if !k.is_empty() {
+                params.push(format!("kind={}", api::enc(&k)));
+            }
+            if !text.is_empty() {
+                params.push(format!("q={}", api::enc(&text)));
+            }
+            let qs = if params.is_empty() { String::new() } else { format!("?{}", params.join("&")) };
+            api::get(&format!("/units/{unit}/archive{qs}")).await.map(|v| items(&v))
+        }
+    });
+    let search = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        query.set((kind.get_untracked(), q.get_untracked().trim().to_string()));
+    };
+    view! {
+        <PageHeader title="档案"/>
+        <p class="muted">"归档记录永久保存，任何人（含系统管理员）均不能修改（R18）。"</p>
+        <form class="filters" on:submit=search role="search">
+            <Field label="类型"><Choice options=ARCHIVE_KINDS value=kind placeholder="全部"/></Field>
+            <Field label="关键词"><input type="search" bind:value=q/></Field>
+            <button class="btn" type="submit">"查询"</button>
+        </form>
+        {show(list, |list: Vec<Value>| {
+            if list.is_empty() {
+                return view! { <Empty text="没有符合条件的档案。"/> }.into_any();
+            }
+            view! {
+                <ul class="list">
+                    {list.into_iter().map(|a| {
+                        let kind = a.first(&["kind", "object_type"]);
+                        let object_id = a.first(&["object_id"]);
+                        let href = (!object_id.is_empty()).then(|| crate::router::object_href(&kind, &object_id));
+                        view! {
+                            <li class="list-item">
+                                <div class="list-main">
+                                    {match href {
+                                        Some(h) => view! { <a class="title" href=h>{a.s("title")}</a> }.into_any(),
+                                        None => view! { <span class="title">{a.s("title")}</span> }.into_any(),
+                                    }}
+                                    <div class="meta">
+                                        <Badge text=labels::lookup(ARCHIVE_KINDS, &kind).to_string()/>
+                                        <span class="muted">{fmt_time(&a.first(&["archived_at", "created_at"]))}</span>
+                                    </div>
+                                </div>
+                                <a class="btn small" href=api::url(&format!("/archive/{}/package", a.s("id"))) download="">"导出档案包"</a>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            }.into_any()
+        })}
+    }
+}

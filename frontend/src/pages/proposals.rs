@@ -445,7 +445,7 @@ fn ProposalView(p: Value, reload: Callback<Value>) -> impl IntoView {
                         <p class="hint">"单个文件不超过单位规定的大小；文件类型由服务器检查。"</p>
                     })}
                 </Card>
-                <Card title="流转记录"><Trail entries=trail/></Card>
+                <Card title="流转记录"><Trail entries=trail object_type="proposal"/></Card>
             </div>
             <div>
                 {(!links.is_empty()).then(|| view! {
