@@ -376,7 +376,7 @@ async fn r46_two_serve_processes_on_postgresql_run_each_job_once() {
         })
         .await;
     };
-    let outcome = tokio::spawn(async move { finished.await }).await;
+    let outcome = tokio::spawn(finished).await;
     for c in &mut children {
         let _ = c.kill();
         let _ = c.wait();
