@@ -12,6 +12,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::rules::{Outcome, Tally};
 use crate::enums::{Category, MeetingType, wire_enum};
 use crate::error::{DomainError, DomainResult};
 use crate::time::{format_chinese_date, local_date};
@@ -23,28 +24,6 @@ wire_enum! {
         Approved => ("approved", "已审定"),
         Superseded => ("superseded", "已被新版本取代"),
     }
-}
-
-wire_enum! {
-    /// The outcome of an item as recorded by the meeting (R12, R13).
-    Outcome, field = "outcome", {
-        Adopted => ("adopted", "通过"),
-        Rejected => ("rejected", "不予通过"),
-        Deferred => ("deferred", "缓议"),
-    }
-}
-
-/// The count of a vote as closed by the chair (R13). Extra fields stored by the meeting
-/// record are ignored here.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
-#[serde(default)]
-pub struct Tally {
-    pub agree: u32,
-    pub disagree: u32,
-    pub defer: u32,
-    pub abstain: u32,
-    pub eligible: u32,
-    pub should_attend: u32,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
