@@ -173,6 +173,7 @@ fn page(route: Route) -> AnyView {
         Route::Outgoings => view! { <outgoing::OutgoingList/> }.into_any(),
         Route::OutgoingNew => view! { <outgoing::OutgoingEditor id=None/> }.into_any(),
         Route::Outgoing(id) => view! { <outgoing::OutgoingDetail id=id/> }.into_any(),
+        Route::OutgoingEdit(id) => view! { <outgoing::OutgoingEditor id=Some(id)/> }.into_any(),
         Route::Compliance => view! { <oversight::Compliance/> }.into_any(),
         Route::Audit => view! { <oversight::Audit/> }.into_any(),
         Route::AdminUsers => view! { <admin::Users/> }.into_any(),

@@ -169,17 +169,16 @@ const OUTGOING_STATES: Options = &[
     ("drafting", "拟稿"),
     ("section_review", "处室审核"),
     ("countersigning", "会签中"),
-    ("consolidating", "汇总修改"),
-    ("leader_review", "分管领导审核"),
-    ("verifying", "核稿"),
+    ("consolidating", "主办处室汇总"),
+    ("verifying", "办公室核稿"),
     ("signoff", "待签发"),
     ("signed", "已签发"),
     ("numbered", "已编号"),
     ("issued", "已印发"),
     ("archived", "已归档"),
-    ("returned", "已退回"),
-    ("paused", "暂停"),
-    ("escalated", "已提请集体研究"),
+    ("returned", "退回修改"),
+    ("paused", "会签分歧暂停"),
+    ("escalated", "提交集体决策暂停"),
 ];
 
 const MINUTES_STATES: Options = &[("draft", "草稿"), ("approved", "已批准"), ("superseded", "已被新版本取代")];
@@ -246,10 +245,21 @@ const TASK_KINDS: Options = &[
     ("change_request", "审批修改申请"),
     ("issue", "印发"),
     ("reminder", "督办提醒"),
+    ("supervision", "督办"),
+    ("draft", "拟稿"),
+    ("revise", "退回修改"),
+    ("resolve", "会签分歧裁定"),
+    ("external_countersign", "登记外单位会签"),
+    ("handle", "办理"),
+    ("principal_instruction", "主要领导批示"),
+    ("archive", "归档"),
 ];
 
+/// Task kinds come as `incoming.accept`; the label is keyed by the last part.
 pub fn task_kind<'a>(kind: &'a str) -> &'a str {
-    lookup(TASK_KINDS, kind)
+    let k = kind.rsplit('.').next().unwrap_or(kind);
+    let k = k.strip_prefix("outgoing_").or_else(|| k.strip_prefix("incoming_")).unwrap_or(k);
+    lookup(TASK_KINDS, k)
 }
 
 /// Field names that may appear in `details` of a 422 or in R02's list of missing parts.
@@ -343,6 +353,10 @@ const ACTIONS: Options = &[
     ("change_request", "修改申请"),
     ("issue", "印发"),
     ("escalation", "提请集体研究"),
+    ("progress", "登记办理情况"),
+    ("office_review", "办公室审核"),
+    ("principal_instruction", "主要领导批示"),
+    ("reminder", "督办"),
 ];
 
 pub fn action<'a>(key: &'a str) -> &'a str {

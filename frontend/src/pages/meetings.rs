@@ -11,7 +11,7 @@
 use leptos::prelude::*;
 use serde_json::{Value, json};
 
-use crate::actions::{ActionButton, TextAction};
+use crate::actions::ActionButton;
 use crate::api;
 use crate::components::*;
 use crate::labels::{self, ATTENDANCE, CATEGORIES, CHOICES, MEETING_TYPES, OUTCOMES, PATHS, SPEAKER_ROLES, STANCES};
