@@ -175,7 +175,7 @@ pub async fn seed_org(db: &Db, now: DateTime<Utc>, unit_suffix: &str) -> AppResu
 /// The demo's business data in various states (proposals, meetings, documents).
 /// Flow modules add their part here.
 pub async fn seed_flows(state: &crate::state::AppState, org: &DemoOrg) -> AppResult<()> {
-    let _ = (state, org);
+    crate::incoming::demo::seed(state, org).await?;
     Ok(())
 }
 

@@ -13,6 +13,7 @@ pub mod demo;
 pub mod error;
 pub mod events;
 pub mod http;
+pub mod incoming;
 pub mod jobs;
 pub mod org;
 pub mod startup;

@@ -26,7 +26,7 @@ pub struct Task {
 pub async fn for_user(state: &AppState, user_id: &str) -> AppResult<Vec<Task>> {
     let mut items: Vec<Task> = Vec::new();
     // Flow providers add themselves here (deliberation, routing, oversight).
-    let _ = (state, user_id);
+    items.extend(crate::incoming::tasks::for_user(state, user_id).await?);
     items.sort_by(|a, b| {
         b.overdue
             .cmp(&a.overdue)
