@@ -151,7 +151,8 @@ pub fn upward_document() -> OfficialDocument {
     }
 }
 
-/// A document of roughly `pages` pages (about 400 characters of body per page).
+/// A document of roughly `pages` pages (about 400 characters of body per page, headings
+/// and widow/orphan control included).
 pub fn long_document(pages: usize) -> OfficialDocument {
     let mut d = document();
     d.secrecy = None;
@@ -159,7 +160,7 @@ pub fn long_document(pages: usize) -> OfficialDocument {
     d.body.clear();
     let mut chars = 0;
     let mut section = 0;
-    let target = pages.max(1) * 560 - 300;
+    let target = pages.max(1) * 400 - 250;
     while chars < target {
         section += 1;
         d.body.push(Block::Heading {
@@ -219,10 +220,10 @@ pub fn minutes() -> MinutesDoc {
     }
 }
 
-/// Minutes of about three pages.
+/// Minutes of three pages.
 pub fn long_minutes() -> MinutesDoc {
     let mut m = minutes();
-    let extra: Vec<MinutesItem> = (0..5)
+    let extra: Vec<MinutesItem> = (0..2)
         .map(|i| MinutesItem {
             title: format!("关于第{}项专项工作安排的议题", i + 4),
             decision: format!(

@@ -230,6 +230,22 @@ fn trim_spaces(g: &[Glyph], mut r: Range<usize>) -> Range<usize> {
 
 /// Break `g` into lines.
 pub(crate) fn break_lines(g: &[Glyph], m: &Measure<'_>) -> Vec<Line> {
+    // prefix sums of advances: the width of any range in O(1)
+    let mut prefix = Vec::with_capacity(g.len() + 1);
+    prefix.push(0.0f32);
+    for x in g {
+        prefix.push(prefix.last().copied().unwrap_or(0.0) + x.adv);
+    }
+    let sum = |r: &Range<usize>| {
+        prefix.get(r.end).copied().unwrap_or(0.0) - prefix.get(r.start).copied().unwrap_or(0.0)
+    };
+    let natural = |_: &[Glyph], r: Range<usize>, tc: f32| {
+        if r.is_empty() {
+            0.0
+        } else {
+            sum(&r) + tc * (r.len() as f32 - 1.0)
+        }
+    };
     let mut lines: Vec<Line> = Vec::new();
     let mut start = 0;
     while start < g.len() && g.get(start).is_some_and(|x| is_space(x.ch)) {
@@ -295,12 +311,8 @@ pub(crate) fn break_lines(g: &[Glyph], m: &Measure<'_>) -> Vec<Line> {
             if only_closing {
                 let r = trim_spaces(g, start..over);
                 let n = r.len() as f32;
-                let sum: f32 = g
-                    .get(r)
-                    .map(|s| s.iter().map(|x| x.adv).sum())
-                    .unwrap_or(0.0);
                 if n > 1.0 {
-                    let tc_needed = (w - sum) / (n - 1.0);
+                    let tc_needed = (w - sum(&r)) / (n - 1.0);
                     if tc_needed >= m.tc - MAX_SQUEEZE_EM * m.em {
                         chosen = over;
                     }
@@ -312,11 +324,7 @@ pub(crate) fn break_lines(g: &[Glyph], m: &Measure<'_>) -> Vec<Line> {
         let nat = natural(g, r.clone(), m.tc);
         let mut tc = m.tc;
         if r.len() > 1 && (nat > w + eps || (m.justify && !is_last)) {
-            let sum: f32 = g
-                .get(r.clone())
-                .map(|s| s.iter().map(|x| x.adv).sum())
-                .unwrap_or(0.0);
-            let t = (w - sum) / (r.len() as f32 - 1.0);
+            let t = (w - sum(&r)) / (r.len() as f32 - 1.0);
             if t <= m.tc + MAX_STRETCH_EM * m.em {
                 tc = t;
             }

@@ -801,3 +801,34 @@ fn p02_document_without_optional_parts_still_renders() {
     // empty mandatory fields are refused
     assert!(render_document(&OfficialDocument::default(), fonts).is_err());
 }
+
+#[test]
+fn p01_characters_missing_from_a_font_come_from_another_face() {
+    let fonts = fonts_or_skip!();
+    // U+3400 is not in LXGW WenKai (the 楷体 stand-in) but is in Noto Serif CJK
+    let mut d = samples::document();
+    d.body = vec![
+        Block::Heading {
+            level: 2,
+            text: "关于㐀字的处理".into(),
+        },
+        Block::Paragraph {
+            text: "正文。".into(),
+        },
+    ];
+    let pdf = render_document(&d, fonts).unwrap();
+    assert!(pages_text(&pdf).concat().contains("（一）关于㐀字的处理"));
+    let w = words(&pdf);
+    let h = w.iter().find(|w| w.text.starts_with("（一）")).unwrap();
+    let p = parse(&pdf);
+    let faces: std::collections::BTreeSet<&str> = p
+        .texts
+        .iter()
+        .filter(|t| t.page == h.page && t.base > h.y_min && t.base < h.y_max + 1.0)
+        .map(|t| t.font.as_str())
+        .collect();
+    assert!(
+        faces.len() >= 2,
+        "fallback face used on the heading line: {faces:?}"
+    );
+}
