@@ -11,12 +11,14 @@
 //! - [`settings`]: unit settings, quorum ratios (R08) and merge-PUT semantics.
 //! - [`deliberation`]: the 三重一大 proposal state machine and the rules R01–R13.
 //! - [`routing`]: document routing state machines (SPEC B).
+//! - [`oversight`]: compliance checks over stored facts (S02) and threshold splitting (S03).
 
 pub mod calendar;
 pub mod deliberation;
 pub mod enums;
 pub mod error;
 pub mod money;
+pub mod oversight;
 pub mod roles;
 pub mod routing;
 pub mod settings;
