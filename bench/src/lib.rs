@@ -6,6 +6,7 @@ pub mod authz;
 pub mod ballots;
 pub mod ceilings;
 pub mod client;
+pub mod crash;
 pub mod fixtures;
 pub mod load;
 pub mod report;

@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use yishi_bench::report::{self, Machine, Section};
-use yishi_bench::{run, server, tamper};
+use yishi_bench::{crash, run, server, tamper};
 
 #[derive(Parser)]
 #[command(name = "yishi-bench", about = "Yishi benchmarks against the physical limits, and robustness harnesses")]
@@ -45,6 +45,18 @@ enum Cmd {
         entries: usize,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+    },
+    /// kill -9 durability (R43): workloads, kill at random moments, restart, check.
+    Crash {
+        #[arg(long, default_value_t = 100)]
+        cycles: usize,
+        #[arg(long, default_value_t = 8)]
+        writers: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Databases: sqlite,pg
+        #[arg(long, value_delimiter = ',', default_value = "sqlite,pg")]
+        db: Vec<String>,
     },
     /// The trivial axum server (the HTTP ceiling); started by `run`.
     #[command(hide = true)]
@@ -116,7 +128,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
                 }
                 let url = server::fresh_database(&dir, admin, "tamper").await?;
                 let db = yishi::startup::prepare_database(&url).await?;
-                tamper::build_chain(&db.conn, entries, seed).await?;
+                tamper::build_chain(&db, entries, seed).await?;
                 let rep = tamper::run(&db.conn, trials, seed).await?;
                 db.conn.close().await?;
                 if let Some(a) = admin {
@@ -148,6 +160,62 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
             report::save(
                 "tamper",
                 Section { title: "Tamper detection (R19)".into(), command: report::command_line(), at: report::now(), machine: m.finish(), body, data: serde_json::Value::Object(data) },
+                &cli.doc,
+            )?;
+            Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Cmd::Crash { cycles, writers, seed, db } => {
+            let m = Machine::now();
+            let bin = server::yishi_bin()?;
+            let mut body = String::from(
+                "| database | cycles | killed during start-up | acknowledged actions | lost | duplicated | number gaps | audit failures | audit entries | restart p50 / max |\n| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n",
+            );
+            let mut data = serde_json::Map::new();
+            let mut all_ok = true;
+            for which in db {
+                let admin = match which.as_str() {
+                    "sqlite" => None,
+                    "pg" if pg.is_some() => pg.as_deref(),
+                    _ => continue,
+                };
+                let name = if admin.is_some() { "PostgreSQL" } else { "SQLite" };
+                let dir = server::scratch("crash")?;
+                let url = server::fresh_database(&dir, admin, "crash").await?;
+                let seeded = crash::prepare(&url).await?;
+                let o = crash::CrashOpts {
+                    cycles,
+                    bin: bin.clone(),
+                    database_url: url.clone(),
+                    dir: dir.clone(),
+                    seed,
+                    kill_after_ms: (150, 1500),
+                    writers,
+                    workloads: vec!["absences".into(), "ballots".into(), "routing".into()],
+                };
+                let rep = crash::run(&o, &seeded).await?;
+                eprintln!("[crash] {name}: {}", rep.summary());
+                all_ok &= rep.ok();
+                let acked: Vec<String> = rep.acknowledged.iter().map(|(k, v)| format!("{k} {v}")).collect();
+                body += &format!(
+                    "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0} / {:.0} ms |\n",
+                    rep.cycles, rep.kills_during_startup, acked.join(", "), rep.lost, rep.duplicated, rep.number_gaps, rep.audit_failures, rep.audit_entries, rep.restart_ms_p50, rep.restart_ms_max
+                );
+                for p in &rep.problems {
+                    body += &format!("\n- {name}: {p}");
+                }
+                data.insert(name.into(), serde_json::to_value(&rep)?);
+                if let Some(a) = admin {
+                    server::drop_pg(a, &url).await;
+                }
+                let _ = std::fs::remove_dir_all(&dir);
+            }
+            body += "\nEach cycle: concurrent writers run the workloads against a release `yishi serve`; after a random 150–1500 ms the \
+                     process gets SIGKILL; one restart in ten is itself killed 5–150 ms into start-up; then the server is restarted on the \
+                     same database and, with a separate connection, every acknowledged action is looked up (lost), effects counted \
+                     (duplicated), gapless series checked, and the audit chain verified.\n";
+            report::save(
+                "crash",
+                Section { title: "Crash durability (R43, kill -9)".into(), command: report::command_line(), at: report::now(), machine: m.finish(), body, data: serde_json::Value::Object(data) },
                 &cli.doc,
             )?;
             Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })

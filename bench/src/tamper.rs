@@ -58,12 +58,13 @@ const FIELDS: &[&str] = &[
 ];
 
 /// Appends `n` varied entries (nulls and values in every optional column) so that every
-/// column can be tampered with; used to build a chain for the standalone command.
-pub async fn build_chain(db: &DatabaseConnection, n: usize, seed: u64) -> Result<()> {
+/// column can be tampered with. Uses the application's write transaction (serialised with
+/// a running server's own writers in the same process).
+pub async fn build_chain(db: &yishi::db::Db, n: usize, seed: u64) -> Result<()> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let base = Utc::now();
     for i in 0..n {
-        let tx = db.begin().await?;
+        let tx = db.begin_write().await.map_err(|e| anyhow!("{e}"))?;
         let opt = |rng: &mut rand::rngs::StdRng, v: String| if rng.gen_bool(0.5) { Some(v) } else { None };
         let actor = Actor {
             user_id: opt(&mut rng, uuid::Uuid::now_v7().to_string()),
@@ -83,8 +84,8 @@ pub async fn build_chain(db: &DatabaseConnection, n: usize, seed: u64) -> Result
             permanent: rng.gen_bool(0.2),
         };
         let at = (base + chrono::Duration::milliseconds(i as i64 * 37)).trunc_subsecs_micros();
-        yishi::audit::append(&tx, at, &actor, entry).await.map_err(|e| anyhow!("{e}"))?;
-        tx.commit().await?;
+        yishi::audit::append(&*tx, at, &actor, entry).await.map_err(|e| anyhow!("{e}"))?;
+        tx.commit().await.map_err(|e| anyhow!("{e}"))?;
     }
     Ok(())
 }
@@ -266,7 +267,13 @@ pub async fn run(db: &DatabaseConnection, trials: usize, seed: u64) -> Result<Ta
     let mut rep = TamperReport { chain_entries: clean.entries, trials, ..Default::default() };
     for t in 0..trials {
         let kind = KINDS[t % KINDS.len()];
-        let tx = db.begin().await?;
+        // IMMEDIATE on SQLite: take the write lock up front (a running server may write too).
+        let tx = db
+            .begin_with_options(sea_orm::TransactionOptions {
+                sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await?;
         let i = rng.gen_range(0..rows.len());
         let m = rows[i].clone();
         let desc = match kind {

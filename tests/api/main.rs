@@ -6,3 +6,4 @@ mod durability;
 mod incoming;
 mod jobs;
 mod platform;
+mod robustness;

@@ -6,9 +6,10 @@
 //! `meta.policy_version` within seconds (R46).
 use crate::error::{AppError, AppResult};
 use crate::store::entities::{casbin_rules, memberships, meta, users};
-use casbin::{CachedEnforcer, CoreApi, DefaultModel, MemoryAdapter, MgmtApi};
+use casbin::{CoreApi, DefaultModel, Enforcer, MemoryAdapter, MgmtApi};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use yishi_domain::roles::{Role, effective_roles};
 
@@ -33,30 +34,70 @@ pub fn default_rules() -> Vec<[String; 4]> {
 
 #[derive(Clone)]
 pub struct Authz {
-    current: Arc<RwLock<Arc<CachedEnforcer>>>,
+    current: Arc<RwLock<Arc<Snapshot>>>,
     loaded_version: Arc<RwLock<String>>,
+}
+
+/// Decisions memoised per loaded policy. The cache belongs to the enforcer it was filled
+/// from: a reload swaps both at once, so no decision of an old policy survives it.
+/// Bounded: when full it is emptied (the working set refills it in microseconds).
+const DECISION_CACHE_MAX: usize = 200_000;
+
+struct Snapshot {
+    enforcer: Enforcer,
+    /// Key: `sub \x1f dom \x1f obj \x1f act`. Subjects (ids, "authenticated"), objects and
+    /// actions never contain U+001F, so the key is unambiguous even if a domain taken from a
+    /// URL did.
+    decisions: RwLock<HashMap<String, bool>>,
+}
+
+impl Snapshot {
+    fn new(enforcer: Enforcer) -> Arc<Snapshot> {
+        Arc::new(Snapshot { enforcer, decisions: RwLock::new(HashMap::new()) })
+    }
 }
 
 impl Authz {
     pub async fn load(db: &impl ConnectionTrait) -> AppResult<Authz> {
         let (e, v) = build(db).await?;
-        Ok(Authz { current: Arc::new(RwLock::new(Arc::new(e))), loaded_version: Arc::new(RwLock::new(v)) })
+        Ok(Authz { current: Arc::new(RwLock::new(Snapshot::new(e))), loaded_version: Arc::new(RwLock::new(v)) })
     }
 
     /// One decision: may `sub` (a user id, or "authenticated") do `act` on `obj` in `dom`?
+    /// casbin evaluates the matcher per policy line (BUILD.md: ~10k decisions/s); the
+    /// answer is a pure function of the loaded policy, so it is memoised per snapshot.
     pub fn allowed(&self, sub: &str, dom: &str, obj: &str, act: &str) -> bool {
-        let e = match self.current.read() {
+        let snap = match self.current.read() {
             Ok(g) => g.clone(),
             Err(p) => p.into_inner().clone(),
         };
-        e.enforce((sub, dom, obj, act)).unwrap_or(false)
+        let mut key = String::with_capacity(sub.len() + dom.len() + obj.len() + act.len() + 3);
+        for (i, part) in [sub, dom, obj, act].into_iter().enumerate() {
+            if i > 0 {
+                key.push('\x1f');
+            }
+            key.push_str(part);
+        }
+        if let Ok(cache) = snap.decisions.read() {
+            if let Some(d) = cache.get(&key) {
+                return *d;
+            }
+        }
+        let decision = snap.enforcer.enforce((sub, dom, obj, act)).unwrap_or(false);
+        if let Ok(mut cache) = snap.decisions.write() {
+            if cache.len() >= DECISION_CACHE_MAX {
+                cache.clear();
+            }
+            cache.insert(key, decision);
+        }
+        decision
     }
 
     pub async fn reload(&self, db: &impl ConnectionTrait) -> AppResult<()> {
         let (e, v) = build(db).await?;
         match self.current.write() {
-            Ok(mut g) => *g = Arc::new(e),
-            Err(p) => *p.into_inner() = Arc::new(e),
+            Ok(mut g) => *g = Snapshot::new(e),
+            Err(p) => *p.into_inner() = Snapshot::new(e),
         }
         if let Ok(mut g) = self.loaded_version.write() {
             *g = v;
@@ -134,10 +175,10 @@ pub async fn ensure_default_policy(db: &impl ConnectionTrait) -> AppResult<()> {
     bump_policy_version(db).await
 }
 
-async fn build(db: &impl ConnectionTrait) -> AppResult<(CachedEnforcer, String)> {
+async fn build(db: &impl ConnectionTrait) -> AppResult<(Enforcer, String)> {
     let version = policy_version(db).await?;
     let model = DefaultModel::from_str(MODEL_CONF).await.map_err(AppError::internal)?;
-    let mut e = CachedEnforcer::new(model, MemoryAdapter::default()).await.map_err(AppError::internal)?;
+    let mut e = Enforcer::new(model, MemoryAdapter::default()).await.map_err(AppError::internal)?;
     let rules: Vec<Vec<String>> = casbin_rules::Entity::find()
         .filter(casbin_rules::Column::Ptype.eq("p"))
         .all(db)
