@@ -176,6 +176,7 @@ pub async fn seed_org(db: &Db, now: DateTime<Utc>, unit_suffix: &str) -> AppResu
 /// Flow modules add their part here.
 pub async fn seed_flows(state: &crate::state::AppState, org: &DemoOrg) -> AppResult<()> {
     crate::incoming::demo::seed(state, org).await?;
+    crate::outgoing::demo::seed(state, org).await?;
     Ok(())
 }
 

@@ -16,6 +16,7 @@ pub mod http;
 pub mod incoming;
 pub mod jobs;
 pub mod org;
+pub mod outgoing;
 pub mod startup;
 pub mod state;
 pub mod store;

@@ -5,5 +5,6 @@
 mod durability;
 mod incoming;
 mod jobs;
+mod outgoing;
 mod platform;
 mod robustness;

@@ -30,6 +30,7 @@ pub fn api(state: AppState) -> Api {
     let api = platform::routes(api);
     // Flow modules register here.
     let api = crate::incoming::routes(api);
+    let api = crate::outgoing::routes(api);
     api
 }
 

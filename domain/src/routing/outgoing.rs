@@ -191,10 +191,11 @@ pub fn rule(state: State, cmd: Command) -> Option<(Next, &'static [Actor])> {
             S::Drafting | S::Returned | S::SectionReview | S::Countersigning | S::Signed | S::Numbered
             | S::Issued | S::Archived | S::Paused | S::Escalated => None,
         },
+        // Joint documents: the other departments countersign after the deputy's review; their
+        // answers may still arrive while the office verifies (sign-off waits for all, D07).
         C::RecordExternalCountersign => match state {
-            S::Consolidating => Some((Next::Stay, &[A::Drafter])),
-            S::Drafting | S::Returned | S::SectionReview | S::Countersigning | S::Verifying | S::Signoff
-            | S::Signed | S::Numbered | S::Issued | S::Archived | S::Paused | S::Escalated => None,
+            S::Consolidating | S::Verifying | S::Signoff => Some((Next::Stay, &[A::Drafter])),
+            S::Drafting | S::Returned | S::SectionReview | S::Countersigning | S::Signed | S::Numbered | S::Issued | S::Archived | S::Paused | S::Escalated => None,
         },
         C::Consolidate => match state {
             S::Consolidating => Some((Next::To(S::Verifying), &[A::Drafter])),
@@ -314,6 +315,10 @@ pub fn refusal(state: State, cmd: Command) -> DomainError {
         (S::Escalated, _) => DomainError::rule(
             "D10",
             format!("该公文已提交“三重一大”集体决策，暂停办理；议题作出决定后自动恢复，之前不能“{}”", cmd.label()),
+        ),
+        (S::Countersigning, C::Consolidate | C::PassVerification | C::ReturnVerification) => DomainError::rule(
+            "D05",
+            "会签意见尚未全部返回：各会签处室答复后，由主办处室汇总定稿",
         ),
         (s, C::Edit) if s.is_frozen() => DomainError::rule(
             "D08",
@@ -621,6 +626,8 @@ mod tests {
             (S::Verifying, C::ReturnLeaderReview, Some(S::Returned)),
             (S::Signoff, C::ReturnLeaderReview, Some(S::Returned)),
             (S::Consolidating, C::RecordExternalCountersign, Some(S::Consolidating)),
+            (S::Verifying, C::RecordExternalCountersign, Some(S::Verifying)),
+            (S::Signoff, C::RecordExternalCountersign, Some(S::Signoff)),
             (S::Consolidating, C::Consolidate, Some(S::Verifying)),
             (S::Verifying, C::PassVerification, Some(S::Signoff)),
             (S::Verifying, C::ReturnVerification, Some(S::Returned)),
@@ -708,6 +715,11 @@ mod tests {
         assert_eq!(apply(State::Paused, Command::RuleProceed, f(0, 0)).unwrap(), State::Consolidating);
         assert_eq!(apply(State::Paused, Command::RuleProceed, f(3, 0)).unwrap(), State::Countersigning);
         assert_eq!(apply(State::Paused, Command::RuleReturn, f(3, 1)).unwrap(), State::Returned);
+    }
+
+    #[test]
+    fn d05_consolidation_waits_for_every_opinion() {
+        assert_eq!(apply(State::Countersigning, Command::Consolidate, Facts::default()).unwrap_err().code, "D05");
     }
 
     #[test]
