@@ -4,7 +4,7 @@
 use std::{
     collections::HashMap,
     path::{Path, PathBuf},
-    sync::Arc,
+    sync::{Arc, RwLock},
 };
 
 use printpdf::ParsedFont;
@@ -158,16 +158,34 @@ pub struct FontChoice {
 pub(crate) struct Face {
     pub parsed: ParsedFont,
     upem: f32,
+    /// char → (glyph id, advance in em). The parsed CJK cmaps are format 12 and looked up by a
+    /// linear scan over thousands of groups; a document uses a few hundred distinct
+    /// characters, so memoising them takes the lookup out of the profile.
+    memo: RwLock<HashMap<char, Option<(u16, f32)>>>,
 }
 
 impl Face {
-    /// Advance of `ch` in em, or `None` when the face has no glyph for it.
-    pub fn advance_em(&self, ch: char) -> Option<f32> {
-        let gid = self.parsed.lookup_glyph_index(ch as u32)?;
-        if gid == 0 {
-            return None;
+    /// Glyph id and advance (em) of `ch`, or `None` when the face has no glyph for it.
+    pub fn glyph(&self, ch: char) -> Option<(u16, f32)> {
+        if let Ok(m) = self.memo.read()
+            && let Some(v) = m.get(&ch)
+        {
+            return *v;
         }
-        Some(f32::from(self.parsed.get_horizontal_advance(gid)) / self.upem)
+        let v = self
+            .parsed
+            .lookup_glyph_index(ch as u32)
+            .filter(|gid| *gid != 0)
+            .map(|gid| {
+                (
+                    gid,
+                    f32::from(self.parsed.get_horizontal_advance(gid)) / self.upem,
+                )
+            });
+        if let Ok(mut m) = self.memo.write() {
+            m.insert(ch, v);
+        }
+        v
     }
 }
 
@@ -351,21 +369,21 @@ impl FontSet {
     /// The face index (into [`FontSet::faces`]) that renders `ch` for `role`, and its advance
     /// in em. Characters the role's face lacks come from another face of the set; if no face
     /// has them, the role's face (and its .notdef) is used with a 1 em advance.
-    pub(crate) fn resolve(&self, role: FontRole, ch: char) -> (usize, f32) {
+    pub(crate) fn resolve(&self, role: FontRole, ch: char) -> (usize, u16, f32) {
         let own = self.inner.role_face[role.slot()];
         if let Some(face) = self.inner.faces.get(own)
-            && let Some(a) = face.advance_em(ch)
+            && let Some((gid, a)) = face.glyph(ch)
         {
-            return (own, a);
+            return (own, gid, a);
         }
         for &i in &self.inner.fallback[role.slot()] {
             if let Some(face) = self.inner.faces.get(i)
-                && let Some(a) = face.advance_em(ch)
+                && let Some((gid, a)) = face.glyph(ch)
             {
-                return (i, a);
+                return (i, gid, a);
             }
         }
-        (own, 1.0)
+        (own, 0, 1.0)
     }
 }
 
@@ -378,8 +396,12 @@ fn parse_face(path: &Path, bytes: &[u8], face: usize) -> Result<Face, RenderErro
         }
     })?;
     let upem = f32::from(parsed.pdf_font_metrics.units_per_em.max(1));
-    let f = Face { parsed, upem };
-    if f.advance_em('中').is_none() {
+    let f = Face {
+        parsed,
+        upem,
+        memo: RwLock::new(HashMap::new()),
+    };
+    if f.glyph('中').is_none() {
         return Err(RenderError::Invalid(format!(
             "font {} (face {face}) has no Chinese glyphs",
             path.display()

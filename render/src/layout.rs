@@ -26,6 +26,8 @@ pub(crate) enum Draw {
         /// baseline
         y: f32,
         text: String,
+        /// glyph ids in `face`, one per char of `text`
+        gids: Vec<u16>,
         /// extra space after each glyph (PDF `Tc`), mm
         tc: f32,
         /// horizontal scale, 1.0 = normal
@@ -487,6 +489,7 @@ pub(crate) fn text_draws(
             x: r.x,
             y,
             text: r.text,
+            gids: r.gids,
             tc: l.tc,
             hscale: 1.0,
             ink,

@@ -4,8 +4,8 @@
 use std::collections::BTreeSet;
 
 use printpdf::{
-    Color, FontId, Line, LinePoint, Mm, Op, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions,
-    Point, Pt, Rgb, TextItem, TextMatrix, font::PdfFont,
+    Codepoint, Color, FontId, Line, LinePoint, Mm, Op, PdfDocument, PdfFontHandle, PdfPage,
+    PdfSaveOptions, Point, Pt, Rgb, TextItem, TextMatrix, font::PdfFont,
 };
 
 use crate::fonts::FontSet;
@@ -30,8 +30,12 @@ fn color(ink: Ink) -> Color {
     })
 }
 
+/// Fixed resource names, which printpdf also uses as the subset tag ("YSHIAA+Name"): six
+/// capital letters make viewers (and `pdffonts`) recognise the fonts as subsets.
 fn font_id(face: usize) -> FontId {
-    FontId(format!("F{face}"))
+    let a = (b'A' + (face / 26 % 26) as u8) as char;
+    let b = (b'A' + (face % 26) as u8) as char;
+    FontId(format!("YSHI{a}{b}"))
 }
 
 pub(crate) fn write(title: &str, fonts: &FontSet, pages: &[PageOut]) -> Vec<u8> {
@@ -120,6 +124,7 @@ fn page_ops(p: &PageOut) -> PdfPage {
                 x,
                 y,
                 text,
+                gids,
                 tc: t,
                 hscale,
                 ink,
@@ -151,8 +156,15 @@ fn page_ops(p: &PageOut) -> PdfPage {
                 }
                 let matrix = TextMatrix::Translate(pt(*x), pt(PAGE_HEIGHT_MM - y));
                 ops.push(Op::SetTextMatrix { matrix });
+                // glyph ids (we resolved them while measuring) with their characters for the
+                // ToUnicode map: printpdf need not look every character up again
+                let glyphs = gids
+                    .iter()
+                    .zip(text.chars())
+                    .map(|(gid, ch)| Codepoint::with_cid(*gid, 0.0, ch.to_string()))
+                    .collect();
                 ops.push(Op::ShowText {
-                    items: vec![TextItem::Text(text.clone())],
+                    items: vec![TextItem::GlyphIds(glyphs)],
                 });
             }
             Draw::Rule {

@@ -15,6 +15,8 @@ pub(crate) struct Glyph {
     pub ch: char,
     /// index into `FontSet::faces()`
     pub face: usize,
+    /// glyph id in that face (0 = .notdef)
+    pub gid: u16,
     /// advance in mm at the paragraph's size
     pub adv: f32,
 }
@@ -130,10 +132,11 @@ pub(crate) fn shape(fonts: &FontSet, spans: &[(&str, FontRole)], size_pt: f32) -
             if ch.is_control() {
                 continue;
             }
-            let (face, adv) = fonts.resolve(*role, ch);
+            let (face, gid, adv) = fonts.resolve(*role, ch);
             out.push(Glyph {
                 ch,
                 face,
+                gid,
                 adv: adv * em,
             });
         }
@@ -432,6 +435,7 @@ pub(crate) struct Run {
     pub face: usize,
     pub x: f32,
     pub text: String,
+    pub gids: Vec<u16>,
 }
 
 /// Split a line into same-face runs starting at `x0`.
@@ -440,11 +444,15 @@ pub(crate) fn runs(g: &[Glyph], line: &Line, x0: f32) -> Vec<Run> {
     let mut x = x0;
     for gl in g.get(line.range.clone()).unwrap_or(&[]) {
         match out.last_mut() {
-            Some(r) if r.face == gl.face => r.text.push(gl.ch),
+            Some(r) if r.face == gl.face => {
+                r.text.push(gl.ch);
+                r.gids.push(gl.gid);
+            }
             _ => out.push(Run {
                 face: gl.face,
                 x,
                 text: gl.ch.to_string(),
+                gids: vec![gl.gid],
             }),
         }
         x += gl.adv + line.tc;
@@ -467,6 +475,7 @@ mod tests {
             .map(|ch| Glyph {
                 ch,
                 face: 0,
+                gid: 1,
                 adv: if ch.is_ascii() { 0.5 } else { 1.0 },
             })
             .collect()

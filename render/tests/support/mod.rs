@@ -19,7 +19,7 @@ pub const PT: f32 = 25.4 / 72.0;
 pub fn fonts() -> Option<&'static FontSet> {
     static FONTS: OnceLock<Option<FontSet>> = OnceLock::new();
     FONTS
-        .get_or_init(|| match FontSet::load(&FontConfig::default()) {
+        .get_or_init(|| match timed(|| FontSet::load(&FontConfig::default())) {
             Ok(f) => Some(f),
             Err(RenderError::FontNotFound { role, tried }) => {
                 eprintln!("SKIPPED: no CJK font for {role:?} on this machine (looked for {tried})");
@@ -28,6 +28,13 @@ pub fn fonts() -> Option<&'static FontSet> {
             Err(e) => panic!("fonts exist but cannot be loaded: {e}"),
         })
         .as_ref()
+}
+
+fn timed<T>(f: impl FnOnce() -> T) -> T {
+    let t = std::time::Instant::now();
+    let r = f();
+    eprintln!("fonts loaded in {:?}", t.elapsed());
+    r
 }
 
 fn tmp_pdf(pdf: &[u8]) -> PathBuf {
