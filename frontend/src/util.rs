@@ -82,11 +82,6 @@ pub fn fmt_time(rfc3339: &str) -> String {
     }
 }
 
-/// A `datetime-local` value for an RFC 3339 instant, in Asia/Shanghai.
-pub fn to_local_input(rfc3339: &str) -> String {
-    fmt_time(rfc3339).replace(' ', "T")
-}
-
 /// A `datetime-local` value (`2026-05-01T09:30`, meant as Asia/Shanghai) → RFC 3339 UTC.
 pub fn local_input_to_utc(local: &str) -> Option<String> {
     if local.len() < 16 {

@@ -95,6 +95,10 @@ fn build_frontend(release: bool) -> Result<()> {
         .typescript(false)
         // The library defaults to true; without the default path `init()` cannot find the wasm.
         .omit_default_module_path(false)
+        // The function-name section is as large as the code itself; keep it only in debug
+        // builds, where panic messages and profiles need it.
+        .remove_name_section(release)
+        .remove_producers_section(release)
         .generate(&dist)
         .context("wasm-bindgen")?;
 

@@ -113,6 +113,60 @@ pub fn ChangePassword(forced: bool) -> impl IntoView {
                     {forced.then(|| view! { <button class="btn" type="button" on:click=sign_out>"退出登录"</button> })}
                 </div>
             </form>
+            {(!forced).then(|| view! { <Absences/> })}
         </div>
+    }
+}
+
+/// Registering one's own absence: tasks then go to the designated backup (AB岗, D11).
+#[component]
+fn Absences() -> impl IntoView {
+    let session = use_session();
+    let from = RwSignal::new(crate::util::today());
+    let to = RwSignal::new(crate::util::today());
+    let reason = RwSignal::new(String::new());
+    let submit = Submit::new();
+    let list = LocalResource::new(move || {
+        let unit = session.unit_id();
+        let me = session.user_id();
+        async move {
+            let v = api::get(&format!("/units/{unit}/absences")).await?;
+            Ok::<_, api::ApiError>(crate::util::items(&v).into_iter().filter(|a| a.s("user_id") == me).collect::<Vec<_>>())
+        }
+    });
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if reason.get_untracked().trim().is_empty() {
+            submit.fail("请填写外出或请假事由。");
+            return;
+        }
+        if to.get_untracked() < from.get_untracked() {
+            submit.fail("结束日期不能早于开始日期。");
+            return;
+        }
+        let body = json!({ "from": from.get_untracked(), "to": to.get_untracked(), "reason": reason.get_untracked().trim() });
+        let path = format!("/units/{}/absences", session.unit_id());
+        submit.run(async move { api::post(&path, body).await }, move |_| {
+            reason.set(String::new());
+            list.refetch();
+        });
+    };
+    view! {
+        <form class="card auth-card" on:submit=save>
+            <h2>"外出/请假登记"</h2>
+            <p class="muted small">"登记期间，您的待办事项由您的B岗代为办理，并记录为“代您办理”（D11）。"</p>
+            <div class="cols">
+                <Field label="开始日期"><input type="date" required bind:value=from/></Field>
+                <Field label="结束日期（含）"><input type="date" required bind:value=to/></Field>
+            </div>
+            <Field label="事由"><input type="text" bind:value=reason/></Field>
+            <ErrorNote submit=submit/>
+            <button class="btn" type="submit" disabled=submit.busy()>"登记"</button>
+            {crate::components::show(list, |items: Vec<serde_json::Value>| (!items.is_empty()).then(|| view! {
+                <ul class="statements">
+                    {items.iter().map(|a| view! { <li>{format!("{} 至 {}：{}", a.s("from"), a.s("to"), a.s("reason"))}</li> }).collect_view()}
+                </ul>
+            }))}
+        </form>
     }
 }

@@ -1,3 +1,286 @@
+//! Supervision: the inspector's and principal's compliance view (S02, S03) and the audit
+//! log with hash-chain verification (R19).
+//!
+//! A compliance check is `{rule, check, title, status: passed|warning|violated, message,
+//! evidence: [{type, id, label, link}]}`; the response groups checks per deliberation or
+//! document in arrays (any top-level array of objects is shown as a section), and
+//! threshold-splitting flags carry `payee`, `total`/`total_fen` and `items`.
+
 use leptos::prelude::*;
-#[component] pub fn Compliance() -> impl IntoView { view!{ <p>"Compliance"</p> } }
-#[component] pub fn Audit() -> impl IntoView { view!{ <p>"Audit"</p> } }
+use serde_json::Value;
+
+use crate::api;
+use crate::components::*;
+use crate::labels;
+use crate::session::use_session;
+use crate::util::{J, fmt_money, fmt_time, items};
+
+fn status_badge(status: &str) -> impl IntoView + use<> {
+    let (text, tone) = match status {
+        "passed" | "ok" => ("合规", "good"),
+        "warning" => ("提示", "warn"),
+        "violated" | "red" | "flag" => ("违规", "bad"),
+        "" => ("", "plain"),
+        other => (other, "plain"),
+    };
+    let text = text.to_string();
+    (!text.is_empty()).then(|| view! { <Badge text=text tone=tone/> })
+}
+
+/// API links in evidence (`/api/v1/meetings/…`) open the matching page of the app.
+fn app_link(link: &str) -> String {
+    match link.strip_prefix("/api/v1") {
+        Some(rest) if !rest.ends_with("/package") => rest.to_string(),
+        _ => link.to_string(),
+    }
+}
+
+const SECTION_TITLES: labels::Options = &[
+    ("items", "议题与会议"),
+    ("deliberations", "集体决策"),
+    ("meetings", "会议"),
+    ("proposals", "议题"),
+    ("documents", "公文"),
+    ("outgoing", "发文"),
+    ("incoming", "收文"),
+    ("flags", "拆分规避预警（S03）"),
+    ("splitting", "拆分规避预警（S03）"),
+    ("splitting_flags", "拆分规避预警（S03）"),
+    ("red_flags", "红色预警"),
+];
+
+#[component]
+pub fn Compliance() -> impl IntoView {
+    let session = use_session();
+    let only_red = RwSignal::new(true);
+    let res = LocalResource::new(move || {
+        let unit = session.unit_id();
+        async move { api::get(&format!("/units/{unit}/compliance")).await }
+    });
+    view! {
+        <PageHeader title="合规监督">
+            <label class="check"><input type="checkbox" bind:checked=only_red/>"只看提示与违规"</label>
+        </PageHeader>
+        <p class="muted">"按会议通知时限、法定人数、末位表态、回避、主要领导否决理由、缩短通知、缓议后紧急无记名投票等规则逐项检查（S02）；同一处室向同一收款方的拆分支出预警（S03）。"</p>
+        {show(res, move |v: Value| {
+            let sections: Vec<(String, Vec<Value>)> = match &v {
+                Value::Array(a) => vec![("items".to_string(), a.clone())],
+                Value::Object(m) => m
+                    .iter()
+                    .filter_map(|(k, v)| v.as_array().filter(|a| a.iter().all(Value::is_object)).map(|a| (k.clone(), a.clone())))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            if sections.iter().all(|(_, a)| a.is_empty()) {
+                return view! { <Empty text="暂无需要检查的事项。"/> }.into_any();
+            }
+            sections.into_iter().filter(|(_, a)| !a.is_empty()).map(|(key, list)| view! {
+                <Card title=labels::lookup(SECTION_TITLES, &key).to_string()>
+                    {list.into_iter().map(|entry| view! { <ComplianceEntry entry=entry only_red=only_red/> }).collect_view()}
+                </Card>
+            }).collect_view().into_any()
+        })}
+    }
+}
+
+#[component]
+fn ComplianceEntry(entry: Value, only_red: RwSignal<bool>) -> impl IntoView {
+    let checks = entry.get("checks").and_then(Value::as_array).cloned().unwrap_or_default();
+    let worst = entry.first(&["status", "worst"]);
+    let worst = if worst.is_empty() {
+        let rank = |s: &str| match s {
+            "violated" => 2,
+            "warning" => 1,
+            _ => 0,
+        };
+        checks.iter().map(|c| c.s("status")).max_by_key(|s| rank(s)).unwrap_or_default()
+    } else {
+        worst
+    };
+    let is_flag = entry.get("payee").is_some();
+    let title = if is_flag {
+        format!("{} · {}", entry.first(&["section_name", "section_id"]), entry.s("payee"))
+    } else {
+        entry.first(&["title", "name", "label", "id"])
+    };
+    let href = {
+        let ty = entry.first(&["object_type", "type", "kind"]);
+        let id = entry.first(&["object_id", "meeting_id", "proposal_id", "id"]);
+        (!ty.is_empty() && !id.is_empty()).then(|| crate::router::object_href(&ty, &id)).filter(|h| h != "/")
+    };
+    let total = entry.opt("total").unwrap_or_else(|| entry.num("total_fen").map(|f| format!("{:.2}", f / 100.0)).unwrap_or_default());
+    let entry_red = worst != "passed" && !worst.is_empty();
+    let flag_items = entry.arr("items");
+    view! {
+        <div class="item" class:hidden=move || only_red.get() && !entry_red && !is_flag>
+            <div class="item-head">
+                <h3>{match href {
+                    Some(h) => view! { <a href=h>{title.clone()}</a> }.into_any(),
+                    None => view! { <span>{title.clone()}</span> }.into_any(),
+                }}</h3>
+                {status_badge(&worst)}
+            </div>
+            {is_flag.then(|| view! {
+                <p>{format!("合计 {}（各笔均低于集体决策标准，但合计达到或超过标准）", fmt_money(&total))}</p>
+                <ul>
+                    {flag_items.iter().map(|i| view! {
+                        <li>{format!("{} {} {}", i.s("title"), fmt_money(&i.first(&["amount"])), fmt_time(&i.first(&["at", "created_at"])))}</li>
+                    }).collect_view()}
+                </ul>
+            })}
+            {(!checks.is_empty()).then(|| view! {
+                <ul class="statements">
+                    {checks.into_iter().map(|c| {
+                        let red = c.s("status") != "passed";
+                        view! {
+                            <li class:hidden=move || only_red.get() && !red>
+                                {status_badge(&c.s("status"))}" "
+                                <strong>{c.s("title")}</strong>" "
+                                <span class="muted small">{c.s("rule")}</span>
+                                <p>{c.s("message")}</p>
+                                {(!c.arr("evidence").is_empty()).then(|| view! {
+                                    <p class="small">"依据："
+                                        {c.arr("evidence").iter().map(|e| {
+                                            let label = e.first(&["label", "type"]);
+                                            match e.opt("link") {
+                                                Some(l) => view! { <a href=app_link(&l)>{label}</a>" " }.into_any(),
+                                                None => view! { <span>{label}" "</span> }.into_any(),
+                                            }
+                                        }).collect_view()}
+                                    </p>
+                                })}
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            })}
+        </div>
+    }
+}
+
+#[component]
+pub fn Audit() -> impl IntoView {
+    let session = use_session();
+    let is_auditor = session.has("auditor");
+    let unit = RwSignal::new(if is_auditor { String::new() } else { session.unit_id() });
+    let object = RwSignal::new(String::new());
+    let actor = RwSignal::new(String::new());
+    let filters = RwSignal::new((unit.get_untracked(), String::new(), String::new()));
+    let entries = RwSignal::new(Vec::<Value>::new());
+    let cursor = RwSignal::new(None::<String>);
+    let load = Submit::new();
+    let fetch = move |append: bool| {
+        let (u, o, a) = filters.get_untracked();
+        let mut q = Vec::new();
+        for (k, v) in [("unit", u), ("object", o), ("actor", a)] {
+            if !v.is_empty() {
+                q.push(format!("{k}={}", api::enc(&v)));
+            }
+        }
+        if append {
+            if let Some(c) = cursor.get_untracked() {
+                q.push(format!("cursor={}", api::enc(&c)));
+            }
+        }
+        let path = format!("/audit{}", if q.is_empty() { String::new() } else { format!("?{}", q.join("&")) });
+        load.run(async move { api::get(&path).await }, move |v| {
+            let list = items(&v);
+            entries.update(|e| {
+                if !append {
+                    e.clear();
+                }
+                e.extend(list)
+            });
+            cursor.set(v.opt("next_cursor"));
+        });
+    };
+    fetch(false);
+    let search = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        filters.set((unit.get_untracked().trim().to_string(), object.get_untracked().trim().to_string(), actor.get_untracked().trim().to_string()));
+        fetch(false);
+    };
+    let verify = Submit::new();
+    let report = RwSignal::new(None::<Value>);
+    let run_verify = move |_| verify.run(async move { api::get("/audit/verify").await }, move |v| report.set(Some(v)));
+    let units = move || session.me.with(|m| m.as_ref().map(|m| m.units.iter().map(|u| (u.unit_id.clone(), u.unit_name.clone())).collect::<Vec<_>>()).unwrap_or_default());
+    view! {
+        <PageHeader title="审计日志">
+            {is_auditor.then(|| view! { <button class="btn" type="button" on:click=run_verify disabled=verify.busy()>"校验哈希链"</button> })}
+        </PageHeader>
+        <ErrorNote submit=verify/>
+        {move || report.get().map(|r| {
+            let ok = r.b("ok");
+            view! {
+                <p class=if ok { "notice info" } else { "notice bad" } role="status">
+                    {if ok {
+                        format!("审计日志完整：共 {} 条，哈希链校验通过。", r.s("entries"))
+                    } else {
+                        let bad = r.get("first_bad").cloned().unwrap_or(Value::Null);
+                        format!("审计日志校验失败：第 {} 条 {}", bad.s("seq"), bad.s("reason"))
+                    }}
+                </p>
+            }
+        })}
+        <form class="filters" on:submit=search role="search">
+            <Field label="单位">
+                <select on:change=move |ev| unit.set(event_target_value(&ev)) prop:value=move || unit.get()>
+                    {is_auditor.then(|| view! { <option value="">"全部单位"</option> })}
+                    {units().into_iter().map(|(id, name)| view! { <option value=id.clone()>{name}</option> }).collect_view()}
+                </select>
+            </Field>
+            <Field label="对象编号"><input type="search" bind:value=object/></Field>
+            <Field label="操作人编号"><input type="search" bind:value=actor/></Field>
+            <button class="btn" type="submit">"查询"</button>
+        </form>
+        <ErrorNote submit=load/>
+        {move || {
+            let list = entries.get();
+            if list.is_empty() && !load.pending.get() {
+                return view! { <Empty text="没有符合条件的审计记录。"/> }.into_any();
+            }
+            view! {
+                <div class="card table-wrap">
+                    <table>
+                        <thead><tr><th>"序号"</th><th>"时间"</th><th>"操作人"</th><th>"操作"</th><th>"对象"</th><th>"变更"</th><th>"来源地址"</th></tr></thead>
+                        <tbody>
+                            {list.into_iter().map(|e| {
+                                let actor = session.name_of(&e.s("actor_id"));
+                                let behalf = e.opt("on_behalf_of").map(|b| format!("（代 {}）", session.name_of(&b)));
+                                let change = change_text(&e);
+                                view! {
+                                    <tr>
+                                        <td class="mono">{e.s("seq")}</td>
+                                        <td class="small">{fmt_time(&e.s("at"))}</td>
+                                        <td>{actor}{behalf}</td>
+                                        <td>{e.s("action")}</td>
+                                        <td class="small">{labels::lookup(labels::OBJECT_TYPES, &e.s("object_type")).to_string()}<div class="mono muted">{e.s("object_id")}</div></td>
+                                        <td class="small">{change}</td>
+                                        <td class="mono small">{e.s("client_addr")}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+                {move || cursor.get().is_some().then(|| view! {
+                    <p class="more"><button class="btn" type="button" on:click=move |_| fetch(true) disabled=load.busy()>"加载更多"</button></p>
+                })}
+            }.into_any()
+        }}
+    }
+}
+
+fn change_text(e: &Value) -> String {
+    let state = |v: Option<&Value>| v.map(|v| v.s("state")).unwrap_or_default();
+    let (from, to) = (state(e.get("before")), state(e.get("after")));
+    let note = e.get("after").map(|a| a.s("note")).unwrap_or_default();
+    let mut out = String::new();
+    if !from.is_empty() || !to.is_empty() {
+        out = format!("{} → {}", if from.is_empty() { "—" } else { &from }, if to.is_empty() { "—" } else { &to });
+    }
+    if !note.is_empty() {
+        out = format!("{out} {note}");
+    }
+    out
+}
