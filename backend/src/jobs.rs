@@ -67,6 +67,7 @@ pub struct Sweep {
 /// Periodic sweeps. Add a line here and a match arm in [`dispatch`].
 pub const SWEEPS: &[Sweep] = &[
     Sweep { kind: "jobs.purge", period_secs: 86_400 },
+    Sweep { kind: crate::incoming::REMINDER_SWEEP, period_secs: 300 },
 ];
 
 /// Enqueues a job inside the caller's transaction; a second call with the same
@@ -387,6 +388,7 @@ pub async fn dispatch(state: &AppState, job: &jobs::Model) -> AppResult<Value> {
             Ok(json!({ "instance": state.config.instance_id }))
         }
         "jobs.purge" => purge(state).await,
+        k if k == crate::incoming::REMINDER_SWEEP => crate::incoming::run_job(state, k, &payload).await,
         other => Err(AppError::new("invalid", format!("未知的后台任务类型：{other}（unknown job kind）"))),
     }
 }

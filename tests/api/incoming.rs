@@ -234,7 +234,8 @@ async fn d02_distribution_to_main_and_co_sections_then_assignment_acceptance_and
 
 #[tokio::test]
 async fn d02_overdue_reminders_escalate_handler_then_section_head_then_office_each_once() {
-    let app = spawn_app().await;
+    // The background runner would race the explicit calls: this test drives due_reminders itself.
+    let app = spawn_app_with(|c| c.run_jobs = false).await;
     let deadline = today(&app);
     let id = accepted_doc(&app, json!({"deadline": deadline.to_string()}), "finance", "wuhua", "xuming").await;
     let run = || yishi::incoming::due_reminders(&app.state);
@@ -307,7 +308,7 @@ async fn d02_overdue_reminders_escalate_handler_then_section_head_then_office_ea
 
 #[tokio::test]
 async fn d02_concurrent_reminder_runs_record_each_level_exactly_once() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(|c| c.run_jobs = false).await;
     let clerk = app.login("sunli").await;
     let mut ids = Vec::new();
     for n in 0..3 {
@@ -340,6 +341,27 @@ async fn d02_concurrent_reminder_runs_record_each_level_exactly_once() {
     // Before assignment the main section's head is reminded at level 1.
     let v = app.login("sunli").await.get(&path(&ids[0], "")).await.ok().clone();
     assert_eq!(v["reminders"][0]["recipient_id"], app.user_id("zhoujie"));
+}
+
+/// D02 / R46: the job runner's periodic sweep records the reminders without anyone calling
+/// `due_reminders` directly.
+#[tokio::test]
+async fn d02_job_runner_sweep_records_due_reminders() {
+    let app = spawn_app().await;
+    let id = accepted_doc(&app, json!({"deadline": today(&app).to_string()}), "planning", "zhoujie", "huangxin").await;
+    app.advance_days(10).await;
+    let mut n = 0;
+    for _ in 0..100 {
+        n = count_rows(&app, "incoming_reminders").await;
+        if n == 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(n, 3);
+    let v = app.login("huangxin").await.get(&path(&id, "")).await.ok().clone();
+    assert_eq!(v["reminders"][0]["recipient_id"], app.user_id("huangxin"));
+    assert_eq!(v["reminders"][2]["recipient_id"], app.user_id("zhaomin"));
 }
 
 #[tokio::test]

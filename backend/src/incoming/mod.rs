@@ -18,6 +18,19 @@ pub mod tasks;
 
 pub use reminders::due_reminders;
 
+/// The periodic job (a `jobs::SWEEPS` entry) that records due supervision reminders (D02, R46).
+pub const REMINDER_SWEEP: &str = "incoming.reminders";
+
+/// Job handler for [`REMINDER_SWEEP`]: records every due reminder (each level once, however
+/// many instances run it) and reports how many this run recorded.
+pub async fn run_job(state: &AppState, kind: &str, payload: &Value) -> AppResult<Value> {
+    let _ = payload;
+    match kind {
+        REMINDER_SWEEP => Ok(serde_json::json!({ "reminders": due_reminders(state).await? })),
+        other => Err(AppError::new("invalid", format!("收文模块没有这个后台任务：{other}"))),
+    }
+}
+
 use crate::error::{AppError, AppResult};
 use crate::http::api::{Api, Ctx, Guard, get, post};
 use crate::state::AppState;
