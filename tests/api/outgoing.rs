@@ -232,8 +232,10 @@ async fn d04_drafter_edits_are_versioned_and_diffable() {
     let id = t.create("huangxin", doc_req("bureau_general")).await;
     let p = format!("/api/v1/outgoing/{id}");
     let (before, a) = t.snapshot(&id).await;
-    // Not the drafter: a colleague cannot even see it (D13), the head may see but not edit.
-    t.u("hejun").patch(&p, json!({"title": "改"})).await.err("not_found");
+    // Not the drafter: a handler of another section cannot even see it (D13), staff may not
+    // edit at all (casbin), the head may see but not edit.
+    t.u("gaofei").patch(&p, json!({"title": "改"})).await.err("not_found");
+    t.u("hejun").patch(&p, json!({"title": "改"})).await.err("forbidden");
     t.u("zhoujie").patch(&p, json!({"title": "改"})).await.err("forbidden");
     t.u("huangxin").patch(&p, json!({"body": [{"kind": "heading", "level": 9, "text": "x"}]})).await.err("invalid");
     t.u("huangxin").patch(&p, json!({"title": "新", "version": 99})).await.err("conflict");
