@@ -181,7 +181,15 @@ const OUTGOING_STATES: Options = &[
     ("escalated", "提交集体决策暂停"),
 ];
 
-const MINUTES_STATES: Options = &[("draft", "草稿"), ("approved", "已批准"), ("superseded", "已被新版本取代")];
+const ITEM_STATES: Options = &[
+    ("pending", "待审议"),
+    ("voting", "表决中"),
+    ("counted", "已计票"),
+    ("decided", "已决定"),
+    ("deferred", "缓议"),
+];
+
+const MINUTES_STATES: Options = &[("draft", "草稿"), ("approved", "已审定"), ("superseded", "已被新版本取代")];
 
 const PUBLICATION_STATES: Options = &[("open", "公示中"), ("closed", "公示结束"), ("summarized", "已汇总意见"), ("resolved", "已处理")];
 
@@ -194,6 +202,7 @@ pub fn state<'a>(object_type: &str, key: &'a str) -> &'a str {
         "outgoing" => OUTGOING_STATES,
         "minutes" => MINUTES_STATES,
         "publication" => PUBLICATION_STATES,
+        "item" => ITEM_STATES,
         _ => PROPOSAL_STATES,
     };
     lookup(list, key)

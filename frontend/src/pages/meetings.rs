@@ -159,6 +159,7 @@ struct Attendee {
 }
 
 fn attendees(session: &Session, m: &Value) -> Vec<Attendee> {
+    let names = m.get("names").cloned().unwrap_or(Value::Null);
     let mut out: Vec<Attendee> = m
         .get("attendance")
         .or_else(|| m.get("attendees"))
@@ -167,12 +168,12 @@ fn attendees(session: &Session, m: &Value) -> Vec<Attendee> {
         .unwrap_or_default()
         .iter()
         .map(|a| match a {
-            Value::String(id) => Attendee { user_id: id.clone(), name: session.name_of(id), status: String::new(), reason: String::new(), observer: false },
+            Value::String(id) => Attendee { user_id: id.clone(), name: name_in(&names, session, id), status: String::new(), reason: String::new(), observer: false },
             a => {
                 let id = a.first(&["user_id", "id"]);
                 let name = a.first(&["display_name", "name"]);
                 Attendee {
-                    name: if name.is_empty() { session.name_of(&id) } else { name },
+                    name: if name.is_empty() { name_in(&names, session, &id) } else { name },
                     user_id: id,
                     status: a.s("status"),
                     reason: a.s("reason"),
@@ -187,7 +188,7 @@ fn attendees(session: &Session, m: &Value) -> Vec<Attendee> {
             o => o.first(&["user_id", "id"]),
         };
         if !out.iter().any(|a| a.user_id == id) {
-            out.push(Attendee { name: session.name_of(&id), user_id: id, status: "present".into(), reason: String::new(), observer: true });
+            out.push(Attendee { name: name_in(&names, session, &id), user_id: id, status: "present".into(), reason: String::new(), observer: true });
         }
     }
     out
@@ -210,6 +211,12 @@ fn quorum(m: &Value, att: &[Attendee]) -> (u64, u64, String, bool) {
     let met = q.get("met").and_then(Value::as_bool).unwrap_or(met_local && should > 0);
     let text = if inclusive { format!("须达到应到人数的 {num}/{den}（含）") } else { format!("须超过应到人数的 {num}/{den}") };
     (present, should, text, met)
+}
+
+/// A person's name from the meeting's own `names` map (covers observers and people of
+/// other units), else the unit directory.
+fn name_in(names: &Value, session: &Session, id: &str) -> String {
+    names.get(id).and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| session.name_of(id))
 }
 
 fn item_concluded(i: &Value) -> bool {
@@ -279,9 +286,12 @@ fn MeetingView(m: Value, reload: Callback<Value>, drafts: Drafts) -> impl IntoVi
     let can_notice = allowed(&m, "notice", is_clerk && !noticed);
     let can_open = allowed(&m, "open", (is_clerk || is_principal) && noticed && !open && !closed);
     let can_close = allowed(&m, "close", is_principal && open);
-    let can_minutes = allowed(&m, "minutes", is_clerk && closed && minutes_id.is_none());
+    // Not in the meeting's `allowed_actions` vocabulary: decided here, checked by the server.
+    let can_minutes = is_clerk && closed && minutes_id.is_none();
     let can_attendance = allowed(&m, "attendance", is_clerk && !closed);
-    let can_written = allowed(&m, "written_opinion", attendee_me && !open && !closed);
+    let can_observers = allowed(&m, "observers", can_attendance);
+    let my_status = att.iter().find(|a| a.user_id == me).map(|a| a.status.clone()).unwrap_or_default();
+    let can_written = attendee_me && noticed && !open && !closed && matches!(my_status.as_str(), "absent" | "leave");
     let can_materials = !closed && (attendee_me || is_clerk || session.has("inspector"));
 
     let items_list = m.arr("items");
@@ -319,7 +329,7 @@ fn MeetingView(m: Value, reload: Callback<Value>, drafts: Drafts) -> impl IntoVi
         ("会议类型", labels::lookup(MEETING_TYPES, &m.s("type")).to_string()),
         ("时间", fmt_time(&m.s("starts_at"))),
         ("地点", m.s("location")),
-        ("主持", session.name_of(&m.s("chair_id"))),
+        ("主持", name_in(m.get("names").unwrap_or(&Value::Null), &session, &m.s("chair_id"))),
         ("通知时间", fmt_time(&m.first(&["notice_sent_at", "noticed_at"]))),
         ("紧急召开理由", m.s("urgency_reason")),
     ];
@@ -328,7 +338,10 @@ fn MeetingView(m: Value, reload: Callback<Value>, drafts: Drafts) -> impl IntoVi
     let open_path = format!("/meetings/{id}/open");
     let close_path = format!("/meetings/{id}/close");
     let written = m.arr("written_opinions");
+    let names = m.get("names").cloned().unwrap_or(Value::Null);
+    let item_titles = proposal_options.clone();
     let (id2, id_att, id_obs, id_items, id_mat) = (id.clone(), id.clone(), id.clone(), id.clone(), id.clone());
+    let names_items = m.get("names").cloned().unwrap_or(Value::Null);
     let trail = m.arr("trail");
     view! {
         <PageHeader title=m.s("title")>
@@ -345,14 +358,14 @@ fn MeetingView(m: Value, reload: Callback<Value>, drafts: Drafts) -> impl IntoVi
                     </div>
                     <p class="muted small">{format!("{ratio_text}方可开会表决（R08）。")}</p>
                     <AttendanceTable meeting_id=id_att rows=att editable=can_attendance reload=reload drafts=drafts/>
-                    {can_attendance.then(|| view! { <AddObserver meeting_id=id_obs reload=reload/> })}
+                    {can_observers.then(|| view! { <AddObserver meeting_id=id_obs reload=reload/> })}
                 </Card>
                 <Card title="议题">
                     {if items_list.is_empty() {
                         view! { <Empty text="议程中暂无议题。"/> }.into_any()
                     } else {
                         items_list.into_iter().enumerate().map(|(n, item)| view! {
-                            <Item n=n + 1 meeting_id=id_items.clone() item=item open=open head_office=head_office reload=reload drafts=drafts/>
+                            <Item n=n + 1 meeting_id=id_items.clone() item=item names=names_items.clone() open=open head_office=head_office reload=reload drafts=drafts/>
                         }).collect_view().into_any()
                     }}
                 </Card>
@@ -361,8 +374,8 @@ fn MeetingView(m: Value, reload: Callback<Value>, drafts: Drafts) -> impl IntoVi
                         <ul class="statements">
                             {written.iter().map(|w| view! {
                                 <li>
-                                    <strong>{session.name_of(&w.first(&["member_id", "user_id", "author_id"]))}</strong>
-                                    <span class="muted small">{format!(" 就“{}”", w.s("proposal_title"))}</span>
+                                    <strong>{name_in(&names, &session, &w.first(&["author_id", "member_id", "user_id"]))}</strong>
+                                    <span class="muted small">{format!(" 就“{}”", item_titles.iter().find(|(k, _)| *k == w.s("proposal_id")).map(|(_, t)| t.clone()).unwrap_or_else(|| w.s("proposal_title")))}</span>
                                     <p class="pre">{w.s("text")}</p>
                                 </li>
                             }).collect_view()}
@@ -581,7 +594,7 @@ fn tally_view(t: &Value) -> impl IntoView + use<> {
 }
 
 #[component]
-fn Item(n: usize, meeting_id: String, item: Value, open: bool, head_office: bool, reload: Callback<Value>, drafts: Drafts) -> impl IntoView {
+fn Item(n: usize, meeting_id: String, item: Value, names: Value, open: bool, head_office: bool, reload: Callback<Value>, drafts: Drafts) -> impl IntoView {
     let session = use_session();
     let me = session.user_id();
     let pid = item.first(&["proposal_id", "id"]);
@@ -603,7 +616,7 @@ fn Item(n: usize, meeting_id: String, item: Value, open: bool, head_office: bool
 
     let can_state = allowed(&item, "statement", is_clerk && open && !concluded && !voting);
     let can_path = allowed(&item, "vote", is_principal && open && !concluded && !voting && !vote_closed);
-    let can_ballot = session.has("member") && voting && !i_am_recused && !voted;
+    let can_ballot = allowed(&item, "ballot", session.has("member") && voting && !i_am_recused && !voted);
     let can_close_vote = allowed(&item, "close_vote", is_principal && voting);
     let can_decide = allowed(&item, "decision", is_principal && vote_closed);
 
@@ -705,21 +718,21 @@ fn Item(n: usize, meeting_id: String, item: Value, open: bool, head_office: bool
         <article class="item" aria-labelledby=format!("item-{pid}")>
             <div class="item-head">
                 <h3 id=format!("item-{pid}")><a href=format!("/proposals/{pid}")>{format!("{n}. {title}")}</a></h3>
-                {(!item_state.is_empty()).then(|| view! { <StateBadge object_type="proposal" state=item_state.clone()/> })}
+                {(!item_state.is_empty()).then(|| view! { <StateBadge object_type="item" state=item_state.clone()/> })}
                 <span class="muted small">{labels::lookup(CATEGORIES, &category).to_string()}</span>
             </div>
             <div class="meta">
                 {path_label.map(|l| view! { <Badge text=format!("议决方式：{l}") tone="info"/> })}
                 {mode_label.map(|l| view! { <Badge text=l tone="plain"/> })}
                 {(!rec.is_empty()).then(|| view! {
-                    <span class="small">{format!("回避：{}", rec.iter().map(|r| session.name_of(r)).collect::<Vec<_>>().join("、"))}</span>
+                    <span class="small">{format!("回避：{}", rec.iter().map(|r| name_in(&names, &session, r)).collect::<Vec<_>>().join("、"))}</span>
                 })}
             </div>
             {(!statements.is_empty()).then(|| view! {
                 <ul class="statements">
                     {statements.iter().map(|s| view! {
                         <li>
-                            <strong>{session.name_of(&s.first(&["speaker_id", "user_id"]))}</strong>
+                            <strong>{name_in(&names, &session, &s.first(&["speaker_id", "user_id"]))}</strong>
                             <span class="muted small">{format!("（{}）", labels::lookup(SPEAKER_ROLES, &s.s("role")))}</span>
                             " " <Badge text=labels::lookup(STANCES, &s.s("stance")).to_string() tone="plain"/>
                             {(!s.s("text").is_empty()).then(|| view! { <p class="pre">{s.s("text")}</p> })}

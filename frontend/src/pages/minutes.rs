@@ -37,7 +37,7 @@ fn MinutesView(m: Value, reload: Callback<Value>) -> impl IntoView {
     let router = use_router();
     let id = m.s("id");
     let state = m.s("state");
-    let serial = m.s("serial");
+    let serial = m.first(&["serial", "serial_of_minutes"]);
     let draft = state == "draft";
     let approved = state == "approved";
     let publication = m.opt("publication_id");
@@ -45,33 +45,47 @@ fn MinutesView(m: Value, reload: Callback<Value>) -> impl IntoView {
     let can_revise = allowed(&m, "revise", session.has("clerk"));
     let can_publish = allowed(&m, "publish", session.has("clerk") && approved && publication.is_none());
 
-    let body = RwSignal::new(m.s("body"));
+    // The clerk edits the narrative only (导语, each item's summary, 结束语); decisions,
+    // tallies and reasons come from the meeting record and cannot be edited (R15).
+    let body = m.get("body").cloned().unwrap_or(Value::Null);
+    let opening = RwSignal::new(body.s("opening"));
+    let closing = RwSignal::new(body.s("closing"));
+    let item_rows: Vec<(String, String, RwSignal<String>)> = m
+        .arr("items")
+        .iter()
+        .map(|i| (i.s("proposal_id"), i.s("title"), RwSignal::new(i.s("summary"))))
+        .collect();
     let reason = RwSignal::new(String::new());
     let revise_submit = Submit::new();
     let revise_path = format!("/minutes/{id}/revisions");
+    let rows_for_save = item_rows.clone();
     let revise = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if reason.get_untracked().trim().is_empty() {
             revise_submit.fail("请写明修订理由。");
             return;
         }
-        let b = json!({ "body": body.get_untracked(), "reason": reason.get_untracked().trim() });
+        let items: Vec<Value> = rows_for_save
+            .iter()
+            .map(|(pid, _, summary)| json!({ "proposal_id": pid, "summary": summary.get_untracked() }))
+            .collect();
+        let b = json!({
+            "body": { "opening": opening.get_untracked(), "closing": closing.get_untracked(), "items": items },
+            "reason": reason.get_untracked().trim(),
+        });
         let path = revise_path.clone();
         revise_submit.run(async move { api::post(&path, b).await }, move |v| {
             reason.set(String::new());
-            reload.run(v)
+            let new_id = v.s("id");
+            if new_id.is_empty() { reload.run(v) } else { router.go(&format!("/minutes/{new_id}")) }
         });
     };
 
     // Items that may be withheld from publication (不公开为例外, R16).
-    let items_list: Vec<(String, String, bool)> = m
+    let withheld: Vec<(String, String, RwSignal<bool>, RwSignal<String>)> = m
         .arr("items")
         .iter()
-        .map(|i| (i.first(&["proposal_id", "id"]), i.s("title"), i.b("confidential")))
-        .collect();
-    let withheld: Vec<(String, String, RwSignal<bool>, RwSignal<String>)> = items_list
-        .iter()
-        .map(|(pid, title, conf)| (pid.clone(), title.clone(), RwSignal::new(*conf), RwSignal::new(String::new())))
+        .map(|i| (i.s("proposal_id"), i.s("title"), RwSignal::new(i.b("confidential")), RwSignal::new(String::new())))
         .collect();
     let publish_submit = Submit::new();
     let publish_path = format!("/minutes/{id}/publication");
@@ -104,13 +118,15 @@ fn MinutesView(m: Value, reload: Callback<Value>) -> impl IntoView {
     let facts = vec![
         ("会议", m.first(&["meeting_title", "title"])),
         ("纪要期号", serial.clone()),
-        ("版本", m.s("version")),
+        ("版本", m.first(&["version_no", "version"])),
         ("批准时间", fmt_time(&m.s("approved_at"))),
+        ("修订理由", m.s("revision_reason")),
     ];
     let meeting_href = m.opt("meeting_id").map(|mid| format!("/meetings/{mid}"));
     let pdf = api::url(&format!("/minutes/{id}/pdf"));
     let approve_path = format!("/minutes/{id}/approve");
-    let text = m.s("body");
+    let text = m.first(&["text"]);
+    let current = id.clone();
     view! {
         <PageHeader title=if serial.is_empty() { "会议纪要".to_string() } else { format!("会议纪要 {serial}") }>
             <StateBadge object_type="minutes" state=state.clone()/>
@@ -128,13 +144,21 @@ fn MinutesView(m: Value, reload: Callback<Value>) -> impl IntoView {
                 {(!versions.is_empty()).then(|| view! {
                     <Card title="历次版本">
                         <ul class="statements">
-                            {versions.iter().map(|v| view! {
-                                <li>
-                                    <strong>{format!("第 {} 版", v.s("version"))}</strong>" "
-                                    <StateBadge object_type="minutes" state=v.s("state")/>" "
-                                    <span class="muted small">{fmt_time(&v.first(&["approved_at", "created_at"]))}</span>
-                                    {v.opt("reason").map(|r| view! { <p class="small">{format!("修订理由：{r}")}</p> })}
-                                </li>
+                            {versions.iter().map(|v| {
+                                let vid = v.s("id");
+                                let label = format!("第 {} 版", v.first(&["version_no", "version"]));
+                                view! {
+                                    <li>
+                                        {if vid == current || vid.is_empty() {
+                                            view! { <strong>{label}</strong> }.into_any()
+                                        } else {
+                                            view! { <a href=format!("/minutes/{vid}")>{label}</a> }.into_any()
+                                        }}" "
+                                        <StateBadge object_type="minutes" state=v.s("state")/>" "
+                                        <span class="muted small">{v.s("serial")}" "{fmt_time(&v.first(&["approved_at", "created_at"]))}</span>
+                                        {v.opt("revision_reason").map(|r| view! { <p class="small">{format!("修订理由：{r}")}</p> })}
+                                    </li>
+                                }
                             }).collect_view()}
                         </ul>
                     </Card>
@@ -171,8 +195,17 @@ fn MinutesView(m: Value, reload: Callback<Value>) -> impl IntoView {
                     {publication.map(|p| view! { <p><a class="btn" href=format!("/publications/{p}")>"查看公示"</a></p> })}
                     {can_revise.then(|| view! {
                         <form class="inline-form" on:submit=revise>
-                            <h3>{if approved { "修订纪要（形成新版本，须重新批准）" } else { "修改纪要草稿" }}</h3>
-                            <Field label="正文"><textarea rows="10" bind:value=body></textarea></Field>
+                            <h3>{if approved { "修订纪要（形成新版本，须重新批准）" } else { "修改纪要草稿（形成新版本）" }}</h3>
+                            <Field label="导语"><textarea rows="3" bind:value=opening></textarea></Field>
+                            {item_rows.iter().map(|(_, title, summary)| {
+                                let summary = *summary;
+                                view! {
+                                    <Field label=format!("议题：{title}") hint="决定内容和表决结果以会议记录为准，不能修改">
+                                        <textarea rows="3" bind:value=summary></textarea>
+                                    </Field>
+                                }
+                            }).collect_view()}
+                            <Field label="结束语"><textarea rows="2" bind:value=closing></textarea></Field>
                             <Field label="修订理由"><input type="text" bind:value=reason/></Field>
                             <ErrorNote submit=revise_submit/>
                             <button class="btn" type="submit" disabled=revise_submit.busy()>"保存为新版本"</button>
@@ -272,8 +305,9 @@ fn PublicationView(p: Value, reload: Callback<Value>) -> impl IntoView {
         reload.run(v)
     });
     let sent = RwSignal::new(false);
-    let body = p.s("body");
-    let published_items = p.arr("items");
+    let body = p.first(&["text"]);
+    let published_items = if body.trim().is_empty() { p.arr("items") } else { Vec::new() };
+    let mine = p.arr("my_opinions");
     let withheld = p.num("withheld_count").map(|n| n as i64).unwrap_or(0);
     let opinion_path = format!("/publications/{id}/opinions");
     let summary_path = format!("/publications/{id}/summary");
@@ -287,7 +321,7 @@ fn PublicationView(p: Value, reload: Callback<Value>) -> impl IntoView {
                 <Card title="公示内容">
                     <Facts rows=vec![
                         ("纪要期号", p.s("serial")),
-                        ("公示开始", fmt_time(&p.first(&["opens_at", "published_at"]))),
+                        ("公示开始", fmt_time(&p.first(&["opened_at", "opens_at", "published_at"]))),
                         ("公示截止", fmt_time(&p.s("closes_at"))),
                     ]/>
                     {(!body.trim().is_empty()).then(|| view! { <div class="pre">{body.clone()}</div> })}
@@ -300,6 +334,13 @@ fn PublicationView(p: Value, reload: Callback<Value>) -> impl IntoView {
                     }).collect_view()}
                     {(withheld > 0).then(|| view! { <p class="muted small">{format!("另有 {withheld} 项依规不予公开。")}</p> })}
                 </Card>
+                {(!mine.is_empty()).then(|| view! {
+                    <Card title="我提出的意见">
+                        <ul class="statements">
+                            {mine.iter().map(|o| view! { <li><span class="muted small">{fmt_time(&o.s("created_at"))}</span><p class="pre">{o.s("text")}</p></li> }).collect_view()}
+                        </ul>
+                    </Card>
+                })}
                 {reads_opinions.then(|| view! {
                     <Card title="收到的意见">
                         {show(opinions, move |list: Vec<Value>| {
@@ -310,7 +351,7 @@ fn PublicationView(p: Value, reload: Callback<Value>) -> impl IntoView {
                                 <ul class="statements">
                                     {list.iter().map(|o| view! {
                                         <li>
-                                            <strong>{session.name_of(&o.first(&["author_id", "user_id"]))}</strong>" "
+                                            <strong>{o.opt("author_name").unwrap_or_else(|| session.name_of(&o.first(&["author_id", "user_id"])))}</strong>" "
                                             <span class="muted small">{fmt_time(&o.first(&["at", "created_at"]))}</span>
                                             <p class="pre">{o.s("text")}</p>
                                         </li>
@@ -370,9 +411,10 @@ pub fn Disclosures() -> impl IntoView {
                         <tbody>
                             {list.into_iter().map(|d| view! {
                                 <tr>
-                                    <td>{d.s("title")}{d.opt("serial").map(|s| view! { <div class="muted small">{s}</div> })}</td>
+                                    <td>{d.s("title")}{d.opt("serial").map(|s| view! { <div class="muted small">{s}</div> })}
+                                        {d.opt("decision").map(|t| view! { <div class="small">{t}</div> })}</td>
                                     <td>{labels::lookup(CATEGORIES, &d.s("category")).to_string()}</td>
-                                    <td>{labels::lookup(OUTCOMES, &d.first(&["outcome", "decision"])).to_string()}</td>
+                                    <td>{labels::lookup(OUTCOMES, &d.s("outcome")).to_string()}</td>
                                     <td>{fmt_money(&d.s("amount"))}</td>
                                     <td>{fmt_time(&d.first(&["confirmed_at", "decided_on", "date"])).chars().take(10).collect::<String>()}</td>
                                 </tr>
@@ -385,13 +427,7 @@ pub fn Disclosures() -> impl IntoView {
     }
 }
 
-const ARCHIVE_KINDS: labels::Options = &[
-    ("proposal", "议题"),
-    ("meeting", "会议"),
-    ("minutes", "会议纪要"),
-    ("outgoing", "发文"),
-    ("incoming", "收文"),
-];
+const ARCHIVE_KINDS: labels::Options = &[("deliberation", "三重一大决策"), ("outgoing", "发文"), ("incoming", "收文")];
 
 #[component]
 pub fn ArchivePage() -> impl IntoView {

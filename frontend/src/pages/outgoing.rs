@@ -385,6 +385,27 @@ pub fn OutgoingDetail(id: String) -> impl IntoView {
 
 /// The steps the caller may take: the server's list, or inferred from state and roles.
 fn steps(d: &Value, session: &crate::session::Session) -> Vec<(String, Option<String>)> {
+    let me = session.user_id();
+    // `pending`: [{kind, assignees: [{id, name, acting_id}]}]; a step is mine when I act for
+    // an assignee (myself, or as the backup of an absent one, D11).
+    if let Some(pending) = d.get("pending").and_then(Value::as_array) {
+        let mut out: Vec<(String, Option<String>)> = Vec::new();
+        for p in pending {
+            let kind = p.s("kind");
+            let kind = kind.strip_prefix("outgoing_").unwrap_or(&kind).to_string();
+            for a in p.arr("assignees") {
+                let acting = a.first(&["acting_id", "id"]);
+                if acting != me {
+                    continue;
+                }
+                let behalf = (a.s("id") != me).then(|| a.s("name"));
+                if !out.iter().any(|(k, _)| *k == kind) {
+                    out.push((kind.clone(), behalf));
+                }
+            }
+        }
+        return out;
+    }
     if let Some(tasks) = d.get("my_tasks").and_then(Value::as_array) {
         return tasks
             .iter()
@@ -395,7 +416,6 @@ fn steps(d: &Value, session: &crate::session::Session) -> Vec<(String, Option<St
             })
             .collect();
     }
-    let me = session.user_id();
     let drafter = d.first(&["drafter_id", "created_by"]) == me;
     let state = d.s("state");
     let mut out = Vec::new();
@@ -439,18 +459,22 @@ fn OutgoingView(d: Value, reload: Callback<Value>) -> impl IntoView {
         ("拟稿人", d.opt("drafter_name").unwrap_or_else(|| session.name_of(&d.s("drafter_id")))),
         ("主办处室", d.opt("main_section_name").unwrap_or_else(|| session.section_name(&d.s("main_section_id")))),
         ("签发人", d.opt("signed_by_name").unwrap_or_else(|| session.name_of(&d.s("signed_by")))),
+        ("签发意见", d.s("signoff_opinion")),
         ("签发时间", fmt_time(&d.s("signed_at"))),
         ("内容摘要值（SHA-256）", d.s("content_sha256")),
+        ("内容完整性", d.get("frozen").filter(|f| !f.is_null()).map(|f| if f.b("intact") { "签发后未被改动".to_string() } else { "与签发时不一致！".to_string() }).unwrap_or_default()),
         ("暂停原因", d.s("pause_reason")),
     ];
     let countersigns = d.arr("countersigns");
+    let reviews = d.arr("reviews");
     let externals = d.arr("external_countersigns");
     let versions = d.arr("versions");
     let change_requests = d.arr("change_requests");
     let my_steps = steps(&d, &session);
     let signed = matches!(state.as_str(), "signed" | "numbered" | "issued" | "archived");
-    let can_escalate = allowed(&d, "escalation", session.has_any(&["deputy", "principal"]) && !signed && !matches!(state.as_str(), "escalated" | "archived"));
-    let can_request_change = allowed(&d, "change_request_create", drafter && matches!(state.as_str(), "signed" | "numbered"));
+    let can_escalate = session.has_any(&["deputy", "principal"]) && !signed && !matches!(state.as_str(), "drafting" | "returned" | "escalated" | "archived");
+    let can_request_change = drafter && matches!(state.as_str(), "signed" | "numbered")
+        && !change_requests.iter().any(|c| c.s("state") == "pending");
     let linked = d.opt("linked_proposal_id");
     let base = format!("/outgoing/{id}");
     let pdf = api::url(&format!("/outgoing/{id}/pdf"));
@@ -494,6 +518,22 @@ fn OutgoingView(d: Value, reload: Callback<Value>) -> impl IntoView {
                         </ul>
                     </Card>
                 })}
+                {(!reviews.is_empty()).then(|| view! {
+                    <Card title="审核意见">
+                        <ul class="statements">
+                            {reviews.iter().map(|r| view! {
+                                <li>
+                                    <strong>{r.s("reviewer_name")}</strong>
+                                    {r.opt("on_behalf_of_name").map(|n| view! { <span class="behalf">{format!("代 {n}")}</span> })}" "
+                                    <span class="muted small">{review_kind(&r.s("kind"))}</span>" "
+                                    {if r.b("approve") { view! { <Badge text="同意" tone="good"/> } } else { view! { <Badge text="退回" tone="bad"/> } }}" "
+                                    <span class="muted small">{fmt_time(&r.s("at"))}</span>
+                                    {r.opt("opinion").map(|o| view! { <p class="pre">{o}</p> })}
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    </Card>
+                })}
                 {(!externals.is_empty()).then(|| view! {
                     <Card title="外单位会签">
                         <ul>{externals.iter().map(|e| view! { <li>{format!("{}（{}）：{}", e.s("department"), e.s("signed_on"), e.s("opinion"))}</li> }).collect_view()}</ul>
@@ -504,7 +544,7 @@ fn OutgoingView(d: Value, reload: Callback<Value>) -> impl IntoView {
                         <ul class="statements">
                             {versions.iter().map(|v| view! {
                                 <li>
-                                    <strong>{format!("第 {} 版", v.first(&["version", "body_version"]))}</strong>" "
+                                    <strong>{format!("第 {} 版", v.first(&["version_no", "body_version"]))}</strong>" "
                                     <span class="muted small">{fmt_time(&v.first(&["created_at", "at"]))}</span>" "
                                     <span class="small">{v.s("reason")}</span>
                                     {v.opt("content_sha256").map(|h| view! { <div class="mono muted">{h}</div> })}
@@ -540,6 +580,15 @@ fn OutgoingView(d: Value, reload: Callback<Value>) -> impl IntoView {
     }
 }
 
+fn review_kind(k: &str) -> &'static str {
+    match k {
+        "section" | "section_review" | "review" => "处室审核",
+        "leader" | "leader_review" => "分管领导审签",
+        "verify" | "verification" => "办公室核稿",
+        _ => "审核",
+    }
+}
+
 fn outgoing_step(step: &str, base: &str, d: &Value, crs: &[Value], reload: Callback<Value>, _router: crate::router::Router) -> AnyView {
     match step {
         "draft" | "revise" => {
@@ -552,13 +601,11 @@ fn outgoing_step(step: &str, base: &str, d: &Value, crs: &[Value], reload: Callb
                         <ActionButton label="提交处室审核" primary=true path=format!("{base}/submit") confirm_text="提交后由处室负责人审核。确定提交？" on_done=reload/>
                     </div>
                 </div>
-                <Countersign path=format!("{base}/countersign") reload=reload/>
             }
             .into_any()
         }
         "review" => view! {
             <DecideAction title="处室审核" path=format!("{base}/review") on_done=reload/>
-            <Countersign path=format!("{base}/countersign") reload=reload/>
         }
         .into_any(),
         "countersign" => view! {

@@ -253,6 +253,15 @@ fn ProposalEditor(existing: Value) -> impl IntoView {
 
 /// Required records with whether each is on file.
 fn required_rows(p: &Value) -> Vec<(String, bool)> {
+    // The server labels each requirement; fall back to the kinds.
+    let labelled: Vec<(String, bool)> = p
+        .arr("required_records")
+        .iter()
+        .filter_map(|r| Some((r.opt("label")?, r.get("satisfied")?.as_bool()?)))
+        .collect();
+    if !labelled.is_empty() {
+        return labelled;
+    }
     let records = p.get("preconsult_records").or_else(|| p.get("records")).and_then(Value::as_array).cloned().unwrap_or_default();
     let have = |kind: &str| {
         kind.split(['|', ','])
@@ -272,7 +281,7 @@ fn required_rows(p: &Value) -> Vec<(String, bool)> {
         let on: Vec<String> = FLAGS.iter().filter(|(k, _)| flags.b(k)).map(|(k, _)| k.to_string()).collect();
         required = required_by_flags(&on).into_iter().map(|k| (k.to_string(), None)).collect();
     }
-    required.into_iter().map(|(k, sat)| (k.clone(), sat.unwrap_or_else(|| have(&k)))).collect()
+    required.into_iter().map(|(k, sat)| (required_label(&k), sat.unwrap_or_else(|| have(&k)))).collect()
 }
 
 #[component]
@@ -316,7 +325,9 @@ fn ProposalView(p: Value, reload: Callback<Value>) -> impl IntoView {
     let can_approve = allowed(&p, "submission_approval", state == "submitted" && is_deputy);
     let can_record = allowed(&p, "preconsult_record", matches!(state.as_str(), "submitted" | "preconsult") && (is_proposer || is_deputy));
     let can_decide = allowed(&p, "premeeting_decision", state == "preconsult" && is_principal);
-    let can_superior = allowed(&p, "superior_approval", state == "pending_superior" && session.has("clerk"));
+    // Not in the proposal's `allowed_actions` vocabulary (it belongs to the minutes flow).
+    let can_superior = state == "pending_superior" && session.has("clerk");
+    let can_attach = allowed(&p, "attach", editable && is_proposer);
 
     let links = link_rows(&p);
     let record_kind = RwSignal::new("department".to_string());
@@ -361,11 +372,15 @@ fn ProposalView(p: Value, reload: Callback<Value>) -> impl IntoView {
         ("类别", labels::lookup(CATEGORIES, &p.s("category")).to_string()),
         ("金额", fmt_money(&amount)),
         ("收款方", p.s("payee")),
-        ("提出人", session.name_of(&p.first(&["proposer_id", "created_by"]))),
+        ("提出人", p.opt("proposer_name").unwrap_or_else(|| session.name_of(&p.first(&["proposer_id", "created_by"])))),
         ("所属处室", session.section_name(&p.s("section_id"))),
         ("性质", flag_text),
         ("回避人员", conflicts),
         ("提出时间", fmt_time(&p.s("created_at"))),
+        ("退回理由", p.s("returned_reason")),
+        ("会前酝酿", p.get("premeeting").map(|x| x.s("reason")).unwrap_or_default()),
+        ("决定", p.s("decision_text")),
+        ("上级批准", p.opt("superior_document_ref").map(|r| format!("{r}（{}）", p.s("superior_approved_on"))).unwrap_or_default()),
     ];
     let (urgent, superior, confidential) = (p.b("urgent"), p.b("needs_superior_approval"), p.b("confidential"));
     let trail = p.arr("trail");
@@ -416,7 +431,7 @@ fn ProposalView(p: Value, reload: Callback<Value>) -> impl IntoView {
                                 {required.into_iter().map(|(k, ok)| view! {
                                     <li>
                                         {if ok { view! { <Badge text="已齐备" tone="good"/> } } else { view! { <Badge text="缺少" tone="bad"/> } }}
-                                        " " {required_label(&k)}
+                                        " " {k}
                                     </li>
                                 }).collect_view()}
                             </ul>
@@ -440,7 +455,7 @@ fn ProposalView(p: Value, reload: Callback<Value>) -> impl IntoView {
                     } else {
                         view! { <ul>{attachments.iter().map(attachment_link).collect_view()}</ul> }.into_any()
                     }}
-                    {can_edit.then(|| view! {
+                    {can_attach.then(|| view! {
                         <Upload path=attach_path on_done=move |v| reload.run(v)/>
                         <p class="hint">"单个文件不超过单位规定的大小；文件类型由服务器检查。"</p>
                     })}
