@@ -128,17 +128,63 @@ pub(crate) fn number_line_index(mark_bottom: f32, min_line: usize) -> usize {
     (below + DOC_NUMBER_BLANK_LINES_BELOW_MARK).max(min_line)
 }
 
+/// 份号: six Arabic digits (§7.2.1), so "123" is printed "000123".
+pub(crate) fn copy_number(s: &str) -> String {
+    let s = s.trim();
+    if !s.is_empty() && s.len() < 6 && s.chars().all(|c| c.is_ascii_digit()) {
+        format!("{s:0>6}")
+    } else {
+        s.to_string()
+    }
+}
+
+/// 发文字号: the year in 六角括号 (§7.2.5). "X发[2026]12号", "X发(2026)12号", "X发【2026】12号"
+/// are written "X发〔2026〕12号".
+pub(crate) fn doc_number(s: &str) -> String {
+    let s = s.trim();
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars.get(i).copied().unwrap_or(' ');
+        let year_follows = chars
+            .get(i + 1..i + 5)
+            .is_some_and(|y| y.iter().all(char::is_ascii_digit));
+        let close = chars.get(i + 5).copied();
+        let pair = matches!(
+            (c, close),
+            ('[', Some(']'))
+                | ('(', Some(')'))
+                | ('（', Some('）'))
+                | ('【', Some('】'))
+                | ('〖', Some('〗'))
+                | ('［', Some('］'))
+        );
+        if year_follows && pair {
+            out.push('〔');
+            out.extend(chars.get(i + 1..i + 5).unwrap_or(&[]));
+            out.push('〕');
+            i += 6;
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    out
+}
+
 fn masthead(fonts: &FontSet, d: &OfficialDocument) -> Masthead {
     let mut draws = Vec::new();
     // §7.2.1–§7.2.3: 份号, 密级和保密期限, 紧急程度 stacked top-left
     let mut line = 0;
-    let tops: [(Option<&String>, FontRole); 3] = [
-        (d.copy_number.as_ref(), FontRole::FangSong),
-        (d.secrecy.as_ref(), FontRole::HeiTi),
-        (d.urgency.as_ref(), FontRole::HeiTi),
+    let copy = d.copy_number.as_deref().map(copy_number);
+    let tops: [(Option<&str>, FontRole); 3] = [
+        (copy.as_deref(), FontRole::FangSong),
+        (d.secrecy.as_deref(), FontRole::HeiTi),
+        (d.urgency.as_deref(), FontRole::HeiTi),
     ];
     for (v, role) in tops {
-        if let Some(v) = v.map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        if let Some(v) = v.map(str::trim).filter(|s| !s.is_empty()) {
             draws.extend(
                 single_line(
                     fonts,
@@ -156,11 +202,8 @@ fn masthead(fonts: &FontSet, d: &OfficialDocument) -> Masthead {
     let (mark, mark_bottom) = red_mark(fonts, d.issuer_mark.trim());
     draws.extend(mark);
     let nl = number_line_index(mark_bottom, line);
-    let number = d
-        .doc_number
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty());
+    let number = d.doc_number.as_deref().map(doc_number);
+    let number = number.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let signer = d.signer.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let signer_spans;
     match signer {
@@ -473,6 +516,36 @@ pub(crate) fn imprint(
         IMPRINT_THICK_LINE_MM,
         Ink::Black,
     ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_numbers_have_six_digits() {
+        assert_eq!(copy_number("123"), "000123");
+        assert_eq!(copy_number("000123"), "000123");
+        assert_eq!(copy_number("A-1"), "A-1");
+    }
+
+    #[test]
+    fn doc_numbers_use_hexagonal_brackets() {
+        assert_eq!(doc_number("示国土资发[2026]12号"), "示国土资发〔2026〕12号");
+        assert_eq!(
+            doc_number("示国土资发（2026）12号"),
+            "示国土资发〔2026〕12号"
+        );
+        assert_eq!(
+            doc_number("示国土资发【2026】12号"),
+            "示国土资发〔2026〕12号"
+        );
+        assert_eq!(
+            doc_number("示国土资发〔2026〕12号"),
+            "示国土资发〔2026〕12号"
+        );
+        assert_eq!(doc_number("示[26]号"), "示[26]号");
+    }
 }
 
 /// Lay out the whole document.

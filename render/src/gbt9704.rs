@@ -121,6 +121,8 @@ pub const TABLE_RULE_MM: f32 = 0.25;
 pub const TABLE_CELL_PAD_Y_MM: f32 = 1.2;
 /// Horizontal padding inside a table cell.
 pub const TABLE_CELL_PAD_X_MM: f32 = 1.5;
+/// Minimum space between a table and the text after it (the next line then snaps to the grid).
+pub const TABLE_SPACE_AFTER_MM: f32 = 2.0;
 /// Line pitch inside table cells, relative to the type size.
 pub const TABLE_LINE_FACTOR: f32 = 1.35;
 

@@ -374,6 +374,14 @@ impl<'f> Composer<'f> {
             }
             self.boxes.push(b);
         }
+        // a little air before the text that follows (dropped at a page top)
+        self.boxes.push(VBox {
+            height: Height::Mm(TABLE_SPACE_AFTER_MM),
+            draws: Vec::new(),
+            keep_with_next: false,
+            discardable: true,
+            repeat_header: None,
+        });
         Ok(())
     }
 

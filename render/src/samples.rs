@@ -239,3 +239,52 @@ pub fn long_minutes() -> MinutesDoc {
     m.items.extend(extra);
     m
 }
+
+/// A document whose attendance/vote table runs over a page break (header repeated).
+pub fn table_document() -> OfficialDocument {
+    let mut d = document();
+    let names = [
+        "张伟",
+        "李建国",
+        "王芳",
+        "刘洋",
+        "赵敏",
+        "孙强",
+        "周涛",
+        "吴磊",
+        "郑丽",
+    ];
+    let rows: Vec<Vec<String>> = (0..36)
+        .map(|i| {
+            let name = names.get(i % names.len()).copied().unwrap_or("");
+            let vote = if i % 7 == 3 { "弃权" } else { "同意" };
+            vec![
+                format!("{}", i + 1),
+                name.into(),
+                format!("关于第{}项专项工作安排的议题", i / 9 + 1),
+                vote.into(),
+                String::new(),
+            ]
+        })
+        .collect();
+    d.body = vec![
+        Block::Paragraph {
+            text: "各成员表决情况如下表所示。".into(),
+        },
+        Block::Table {
+            header: vec![
+                "序号".into(),
+                "成员".into(),
+                "议题".into(),
+                "表决意见".into(),
+                "备注".into(),
+            ],
+            rows,
+        },
+        Block::Paragraph {
+            text: PARAGRAPHS[9].into(),
+        },
+    ];
+    d.attachments.clear();
+    d
+}

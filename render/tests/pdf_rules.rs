@@ -832,3 +832,52 @@ fn p01_characters_missing_from_a_font_come_from_another_face() {
         "fallback face used on the heading line: {faces:?}"
     );
 }
+
+#[test]
+fn p02_long_tables_repeat_their_header_on_each_page() {
+    let fonts = fonts_or_skip!();
+    let mut d = samples::document();
+    let rows: Vec<Vec<String>> = (1..=45)
+        .map(|i| {
+            vec![
+                format!("{i}"),
+                format!("第{i}号议题的表决"),
+                "同意".into(),
+                format!("备注{i}"),
+            ]
+        })
+        .collect();
+    d.body = vec![
+        Block::Paragraph {
+            text: "表决情况见下表。".into(),
+        },
+        Block::Table {
+            header: vec!["序号".into(), "事项".into(), "结果".into(), "备注".into()],
+            rows,
+        },
+    ];
+    let pdf = render_document(&d, fonts).unwrap();
+    let pages = pages_text(&pdf);
+    let with_rows: Vec<&String> = pages
+        .iter()
+        .filter(|p| p.contains("号议题的表决"))
+        .collect();
+    assert!(with_rows.len() >= 2, "the table spans pages");
+    for p in &with_rows {
+        assert!(p.contains("序号事项结果备注"), "header repeated: {p}");
+    }
+    for i in 1..=45 {
+        assert!(
+            pages.concat().contains(&format!("第{i}号议题的表决")),
+            "row {i}"
+        );
+    }
+    // table rules stay inside the text block
+    let p = parse(&pdf);
+    for s in p.strokes.iter().filter(|s| s.color == [0.0, 0.0, 0.0]) {
+        assert!(
+            s.x1 >= LEFT - 0.2 && s.x2 <= RIGHT + 0.2 && s.y1 >= TOP - 0.2 && s.y2 <= BOTTOM + 0.2,
+            "{s:?}"
+        );
+    }
+}

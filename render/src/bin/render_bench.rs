@@ -93,7 +93,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     if let Some(dir) = out {
         std::fs::create_dir_all(&dir)?;
-        let files: [(&str, Vec<u8>); 5] = [
+        let files: [(&str, Vec<u8>); 6] = [
+            (
+                "table.pdf",
+                render_document(&samples::table_document(), &fonts)?,
+            ),
             (
                 "document.pdf",
                 render_document(&samples::document(), &fonts)?,
