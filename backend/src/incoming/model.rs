@@ -15,11 +15,14 @@ use yishi_domain::routing::incoming::{AssignmentRole, Command, Kind, State};
 
 pub const OBJECT_TYPE: &str = "incoming";
 
+/// (effective roles, section id, backup user id) of one member.
+pub type Person = (Vec<Role>, Option<String>, Option<String>);
+
 /// A unit's people and sections, loaded once per request.
 #[derive(Clone, Debug, Default)]
 pub struct OrgSnapshot {
-    /// user id → (effective roles, section id, backup user id)
-    pub people: BTreeMap<String, (Vec<Role>, Option<String>, Option<String>)>,
+    /// user id → person
+    pub people: BTreeMap<String, Person>,
     /// section id → (name, deputy in charge)
     pub sections: BTreeMap<String, (String, Option<String>)>,
 }
@@ -132,10 +135,8 @@ pub fn co_sections(doc: &documents::Model) -> Vec<String> {
 pub fn leaders_in_charge(org: &OrgSnapshot, l: &Loaded) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for s in l.section_ids() {
-        if let Some(d) = org.deputy_of(&s) {
-            if !out.contains(&d) {
-                out.push(d);
-            }
+        if let Some(d) = org.deputy_of(&s).filter(|d| !out.contains(d)) {
+            out.push(d);
         }
     }
     if out.is_empty() || l.doc.major {

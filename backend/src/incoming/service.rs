@@ -234,6 +234,7 @@ async fn notify(state: &AppState, org: &OrgSnapshot, before: &[WorkItem], doc_id
 /// The assignment the caller works on for `cmd_of` (main or co): the one named by
 /// `section_id`, else the only one that matches `pending` where the caller may act as one of
 /// `eligible(a)`. Returns the assignment and on-behalf-of.
+#[allow(clippy::too_many_arguments)]
 async fn pick_assignment<'a>(
     db: &impl ConnectionTrait,
     ctx_user: &str,
@@ -999,10 +1000,8 @@ pub async fn list(state: &AppState, ctx: &Ctx, q: ListQuery) -> AppResult<Value>
             continue;
         }
         let s = summary(&l.doc, now, &org);
-        if let Some(want) = q.overdue {
-            if s["overdue"].as_bool() != Some(want) {
-                continue;
-            }
+        if q.overdue.is_some_and(|want| s["overdue"].as_bool() != Some(want)) {
+            continue;
         }
         if items.len() == limit {
             next_cursor = items.last().and_then(|v: &Value| v["id"].as_str().map(str::to_string));

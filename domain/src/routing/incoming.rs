@@ -433,10 +433,8 @@ pub fn apply(state: State, cmd: Command, party: Party, facts: &Facts) -> DomainR
 /// An opinion always needs its text. Returns the trimmed text.
 pub fn check_instruction(doc_type: DocType, kind: InstructionKind, text: Option<&str>) -> DomainResult<Option<String>> {
     let text = text.map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
-    if let Some(t) = &text {
-        if t.chars().count() > 2000 {
-            return Err(DomainError::invalid("text", "批示内容不能超过 2000 个字符"));
-        }
+    if text.as_ref().is_some_and(|t| t.chars().count() > 2000) {
+        return Err(DomainError::invalid("text", "批示内容不能超过 2000 个字符"));
     }
     match kind {
         InstructionKind::Read if doc_type.needs_explicit_instruction() => Err(DomainError::rule(
