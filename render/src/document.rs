@@ -518,36 +518,6 @@ pub(crate) fn imprint(
     ));
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn copy_numbers_have_six_digits() {
-        assert_eq!(copy_number("123"), "000123");
-        assert_eq!(copy_number("000123"), "000123");
-        assert_eq!(copy_number("A-1"), "A-1");
-    }
-
-    #[test]
-    fn doc_numbers_use_hexagonal_brackets() {
-        assert_eq!(doc_number("示国土资发[2026]12号"), "示国土资发〔2026〕12号");
-        assert_eq!(
-            doc_number("示国土资发（2026）12号"),
-            "示国土资发〔2026〕12号"
-        );
-        assert_eq!(
-            doc_number("示国土资发【2026】12号"),
-            "示国土资发〔2026〕12号"
-        );
-        assert_eq!(
-            doc_number("示国土资发〔2026〕12号"),
-            "示国土资发〔2026〕12号"
-        );
-        assert_eq!(doc_number("示[26]号"), "示[26]号");
-    }
-}
-
 /// Lay out the whole document.
 pub(crate) fn layout(d: &OfficialDocument, fonts: &FontSet) -> Result<Vec<PageOut>, RenderError> {
     if d.issuer_mark.trim().is_empty() {
@@ -602,4 +572,34 @@ pub(crate) fn layout(d: &OfficialDocument, fonts: &FontSet) -> Result<Vec<PageOu
     }
     layout::number_pages(fonts, &mut p.pages);
     Ok(p.pages)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_numbers_have_six_digits() {
+        assert_eq!(copy_number("123"), "000123");
+        assert_eq!(copy_number("000123"), "000123");
+        assert_eq!(copy_number("A-1"), "A-1");
+    }
+
+    #[test]
+    fn doc_numbers_use_hexagonal_brackets() {
+        assert_eq!(doc_number("示国土资发[2026]12号"), "示国土资发〔2026〕12号");
+        assert_eq!(
+            doc_number("示国土资发（2026）12号"),
+            "示国土资发〔2026〕12号"
+        );
+        assert_eq!(
+            doc_number("示国土资发【2026】12号"),
+            "示国土资发〔2026〕12号"
+        );
+        assert_eq!(
+            doc_number("示国土资发〔2026〕12号"),
+            "示国土资发〔2026〕12号"
+        );
+        assert_eq!(doc_number("示[26]号"), "示[26]号");
+    }
 }
