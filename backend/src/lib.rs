@@ -15,6 +15,7 @@ pub mod events;
 pub mod http;
 pub mod incoming;
 pub mod jobs;
+pub mod minutes;
 pub mod org;
 pub mod outgoing;
 pub mod startup;

@@ -5,6 +5,7 @@
 mod durability;
 mod incoming;
 mod jobs;
+mod minutes;
 mod outgoing;
 mod platform;
 mod robustness;

@@ -31,6 +31,7 @@ pub fn api(state: AppState) -> Api {
     // Flow modules register here.
     let api = crate::incoming::routes(api);
     let api = crate::outgoing::routes(api);
+    let api = crate::minutes::routes(api);
     api
 }
 

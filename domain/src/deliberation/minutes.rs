@@ -73,8 +73,11 @@ pub struct DecidedItem {
     pub decision: String,
     /// R13: a head-office decision against the count, with its reason.
     pub override_reason: Option<String>,
-    /// Absent for consensus and defer paths, and for secret ballots the count only.
+    /// The count of a vote (for secret ballots the count only); absent for defer.
     pub tally: Option<Tally>,
+    /// R12: adopted by consensus — no vote, every present eligible member assented.
+    #[serde(default)]
+    pub consensus: bool,
     /// R16: withheld from publication (with a reason).
     pub confidential: bool,
     /// R14: flagged items need a superior's approval after the decision.
@@ -267,7 +270,9 @@ impl MinutesBody {
             ));
             s.push_str(&format!("    {}\n", it.summary));
             s.push_str(&format!("    会议决定：{}。", d.outcome.label()));
-            if let Some(t) = &d.tally {
+            if d.consensus {
+                s.push_str("与会成员意见一致，无需表决。");
+            } else if let Some(t) = &d.tally {
                 s.push_str(&format!(
                     "表决结果：同意{}票，不同意{}票，缓议{}票，弃权{}票（有表决权的应到会成员{}人）。",
                     t.agree, t.disagree, t.defer, t.abstain, t.eligible
@@ -479,6 +484,7 @@ mod tests {
                 eligible: 5,
                 should_attend: 5,
             }),
+            consensus: false,
             confidential: false,
             needs_superior_approval: false,
             superior_approval: None,
