@@ -215,6 +215,10 @@ async fn d02_distribution_to_main_and_co_sections_then_assignment_acceptance_and
     assert_eq!(after["version"], before["version"]);
     let gaofei = app.login("gaofei").await;
     gaofei.post(&path(&id, "accept"), json!({})).await.ok();
+    // A co-handling section's progress note leaves the document's state alone.
+    let v = gaofei.post(&path(&id, "progress"), json!({"note": "已核对耕地数据"})).await.ok().clone();
+    assert_eq!(v["state"], "accepted");
+    assert!(v["trail"].as_array().unwrap().last().unwrap()["note"].as_str().unwrap().contains("已核对耕地数据"));
     let v = gaofei.post(&path(&id, "complete"), json!({"result": "耕地保护处无不同意见"})).await.ok().clone();
     assert_eq!(v["state"], "accepted");
     assert!(v["assignments"][1]["done_at"].is_string());
@@ -227,7 +231,7 @@ async fn d02_distribution_to_main_and_co_sections_then_assignment_acceptance_and
     let actions: Vec<&str> = v["trail"].as_array().unwrap().iter().map(|t| t["action"].as_str().unwrap()).collect();
     assert_eq!(
         actions,
-        ["incoming.register", "incoming.distribute", "incoming.assign", "incoming.assign", "incoming.accept", "incoming.accept", "incoming.complete_co", "incoming.complete", "incoming.archive"]
+        ["incoming.register", "incoming.distribute", "incoming.assign", "incoming.assign", "incoming.accept", "incoming.accept", "incoming.progress", "incoming.complete_co", "incoming.complete", "incoming.archive"]
     );
     assert!(yishi::audit::verify(app.db()).await.unwrap().ok);
 }

@@ -182,7 +182,7 @@ pub async fn seed(state: &AppState, org: &DemoOrg) -> AppResult<()> {
     d.assign(&id, "zhengkai", "gaofei").await?;
     d.absence("gaofei", 0, 3, "赴省厅参加业务培训").await?;
     d.accept(&id, "huangxin").await?;
-    let req = Progress { note: "已联系市农业农村局调取项目清单，正在实地核查".into() };
+    let req = Progress { note: "已联系市农业农村局调取项目清单，正在实地核查".into(), section_id: None };
     service::progress(state, &d.ctx("huangxin").await?, &id, None, req).await?;
     Ok(())
 }

@@ -49,7 +49,7 @@ pub fn routes(api: Api) -> Api {
         .add(post("/api/v1/incoming/{id}/distribution", Guard::object(T, "id", "incoming", "distribute"), "分办：主办处室与协办处室（D02）").body::<Distribute>(), distribute)
         .add(post("/api/v1/incoming/{id}/assignment", Guard::object(T, "id", "incoming", "assign"), "处室负责人分派承办人（D02, D11）").body::<Assign>(), assign)
         .add(post("/api/v1/incoming/{id}/accept", Guard::object(T, "id", "incoming", "handle"), "承办人签收（D02, D11）").body::<Accept>(), accept)
-        .add(post("/api/v1/incoming/{id}/progress", Guard::object(T, "id", "incoming", "handle"), "主办承办人登记办理情况").body::<Progress>(), progress)
+        .add(post("/api/v1/incoming/{id}/progress", Guard::object(T, "id", "incoming", "handle"), "承办人登记办理情况（主办登记后收文进入办理中）").body::<Progress>(), progress)
         .add(post("/api/v1/incoming/{id}/office-review", Guard::object(T, "id", "incoming", "review"), "办公室主任审核后按分工呈领导阅批（D03）").body::<Review>(), review)
         .add(post("/api/v1/incoming/{id}/instructions", Guard::object(T, "id", "incoming", "instruct"), "领导批示/阅批（D01, D03）").body::<Instruct>(), instruct)
         .add(post("/api/v1/incoming/{id}/complete", Guard::object(T, "id", "incoming", "handle"), "办结（主办）或提交协办意见（D02）").body::<Complete>(), complete)

@@ -75,6 +75,8 @@ pub struct Accept {
 #[derive(Deserialize, utoipa::ToSchema, Clone, Debug)]
 pub struct Progress {
     pub note: String,
+    /// Needed only when the caller handles (or backs) several parts of the document.
+    pub section_id: Option<String>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema, Clone, Debug)]
@@ -600,7 +602,8 @@ pub async fn accept(state: &AppState, ctx: &Ctx, id: &str, if_match: Option<i32>
     view(state, ctx, id).await
 }
 
-/// A progress note of the main handler (办理情况): marks the document in progress.
+/// A progress note (办理情况) of an accepted part's handler; the main handler's marks the
+/// document in progress.
 pub async fn progress(state: &AppState, ctx: &Ctx, id: &str, if_match: Option<i32>, req: Progress) -> AppResult<Value> {
     let note = text_field("note", &req.note, 2000)?;
     let now = state.clock.now();
@@ -609,19 +612,32 @@ pub async fn progress(state: &AppState, ctx: &Ctx, id: &str, if_match: Option<i3
     let (l, org) = load_visible(&*tx, ctx, id, today).await?;
     check_version(&l, if_match)?;
     let before = work_of(&*tx, &org, &l).await?;
-    let main = l.main().ok_or_else(|| AppError::conflict("收文尚未分办"))?;
-    let Some(on_behalf) = acting_as(&*tx, &l.doc.unit_id, &ctx.user_id, &main.handler_id.iter().cloned().collect::<Vec<_>>(), today).await? else {
-        return Err(AppError::forbidden("只有主办承办人（或其AB岗备岗人在其外出期间）可以登记办理情况"));
-    };
-    let next = rules::apply(l.state()?, Command::Progress, Party::Handler, &facts(&l)?)?;
+    let (a, on_behalf) = pick_assignment(
+        &*tx,
+        &ctx.user_id,
+        &l,
+        &org,
+        req.section_id.as_deref(),
+        today,
+        |a| a.accepted_at.is_some() && a.done_at.is_none(),
+        |a| a.handler_id.iter().cloned().collect(),
+        "承办人",
+    )
+    .await?;
+    let is_main = a.role == AssignmentRole::Main.as_str();
+    let cmd = if is_main { Command::Progress } else { Command::ProgressCo };
+    let next = rules::apply(l.state()?, cmd, Party::Handler, &facts(&l)?)?;
+    if a.accepted_at.is_none() || a.done_at.is_some() {
+        return Err(AppError::conflict("只有已签收、尚未办结的处室可以登记办理情况"));
+    }
     update_doc(&*tx, &l.doc, vec![(documents::Column::State, Expr::value(next.as_str()))]).await?;
     trail::record(
         &*tx,
         now,
         &ctx.actor_for(on_behalf),
-        Change::new(&l.doc.unit_id, OBJECT_TYPE, id, Command::Progress.action())
+        Change::new(&l.doc.unit_id, OBJECT_TYPE, id, cmd.action())
             .states(Some(&l.doc.state), Some(next.as_str()))
-            .note(Some(&format!("办理情况：{note}"))),
+            .note(Some(&format!("{}办理情况：{note}", org.section_name(&a.section_id)))),
     )
     .await?;
     tx.commit().await?;

@@ -161,6 +161,8 @@ pub enum Command {
     Review,
     /// A progress note of the main handler.
     Progress,
+    /// A progress note of a co-handling section's handler.
+    ProgressCo,
     /// A leader's instruction (阅批, D03).
     Instruct,
     /// A co-handling section finishes its part.
@@ -180,6 +182,7 @@ impl Command {
         Command::AcceptCo,
         Command::Review,
         Command::Progress,
+        Command::ProgressCo,
         Command::Instruct,
         Command::CompleteCo,
         Command::CompleteMain,
@@ -196,6 +199,7 @@ impl Command {
             Command::AcceptCo => "协办签收",
             Command::Review => "办公室主任审核",
             Command::Progress => "登记办理情况",
+            Command::ProgressCo => "登记协办情况",
             Command::Instruct => "领导阅批",
             Command::CompleteCo => "协办办结",
             Command::CompleteMain => "办结",
@@ -211,7 +215,7 @@ impl Command {
             Command::AssignMain | Command::AssignCo => "incoming.assign",
             Command::AcceptMain | Command::AcceptCo => "incoming.accept",
             Command::Review => "incoming.review",
-            Command::Progress => "incoming.progress",
+            Command::Progress | Command::ProgressCo => "incoming.progress",
             Command::Instruct => "incoming.instruct",
             Command::CompleteCo => "incoming.complete_co",
             Command::CompleteMain => "incoming.complete",
@@ -239,9 +243,11 @@ pub const TRANSITIONS: &[(State, Command, State, &[Party])] = &[
     (S::Distributed, C::AcceptMain, S::Accepted, HANDLER),
     (S::Distributed, C::AcceptCo, S::Distributed, HANDLER),
     (S::Distributed, C::CompleteCo, S::Distributed, HANDLER),
+    (S::Distributed, C::ProgressCo, S::Distributed, HANDLER),
     (S::Accepted, C::AssignCo, S::Accepted, HEAD),
     (S::Accepted, C::AcceptCo, S::Accepted, HANDLER),
     (S::Accepted, C::CompleteCo, S::Accepted, HANDLER),
+    (S::Accepted, C::ProgressCo, S::Accepted, HANDLER),
     (S::Accepted, C::Review, S::InProgress, &[P::OfficeDirector]),
     (S::Accepted, C::Progress, S::InProgress, HANDLER),
     (S::Accepted, C::Instruct, S::Instructed, LEADERS),
@@ -249,6 +255,7 @@ pub const TRANSITIONS: &[(State, Command, State, &[Party])] = &[
     (S::InProgress, C::AssignCo, S::InProgress, HEAD),
     (S::InProgress, C::AcceptCo, S::InProgress, HANDLER),
     (S::InProgress, C::CompleteCo, S::InProgress, HANDLER),
+    (S::InProgress, C::ProgressCo, S::InProgress, HANDLER),
     (S::InProgress, C::Review, S::InProgress, &[P::OfficeDirector]),
     (S::InProgress, C::Progress, S::InProgress, HANDLER),
     (S::InProgress, C::Instruct, S::Instructed, LEADERS),
@@ -256,6 +263,7 @@ pub const TRANSITIONS: &[(State, Command, State, &[Party])] = &[
     (S::Instructed, C::AssignCo, S::Instructed, HEAD),
     (S::Instructed, C::AcceptCo, S::Instructed, HANDLER),
     (S::Instructed, C::CompleteCo, S::Instructed, HANDLER),
+    (S::Instructed, C::ProgressCo, S::Instructed, HANDLER),
     (S::Instructed, C::Progress, S::Instructed, HANDLER),
     (S::Instructed, C::Instruct, S::Instructed, LEADERS),
     (S::Instructed, C::CompleteMain, S::Done, HANDLER),
@@ -275,6 +283,7 @@ pub fn transition(state: State, cmd: Command) -> Option<(State, &'static [Party]
             | C::AcceptCo
             | C::Review
             | C::Progress
+            | C::ProgressCo
             | C::Instruct
             | C::CompleteCo
             | C::CompleteMain
@@ -286,6 +295,7 @@ pub fn transition(state: State, cmd: Command) -> Option<(State, &'static [Party]
         (S::Distributed, C::AcceptMain) => Some((S::Accepted, HANDLER)),
         (S::Distributed, C::AcceptCo) => Some((S::Distributed, HANDLER)),
         (S::Distributed, C::CompleteCo) => Some((S::Distributed, HANDLER)),
+        (S::Distributed, C::ProgressCo) => Some((S::Distributed, HANDLER)),
         (
             S::Distributed,
             C::PrincipalInstruct | C::Distribute | C::Review | C::Progress | C::Instruct | C::CompleteMain | C::Archive,
@@ -294,6 +304,7 @@ pub fn transition(state: State, cmd: Command) -> Option<(State, &'static [Party]
         (S::Accepted, C::AssignCo) => Some((S::Accepted, HEAD)),
         (S::Accepted, C::AcceptCo) => Some((S::Accepted, HANDLER)),
         (S::Accepted, C::CompleteCo) => Some((S::Accepted, HANDLER)),
+        (S::Accepted, C::ProgressCo) => Some((S::Accepted, HANDLER)),
         (S::Accepted, C::Review) => Some((S::InProgress, &[P::OfficeDirector])),
         (S::Accepted, C::Progress) => Some((S::InProgress, HANDLER)),
         (S::Accepted, C::Instruct) => Some((S::Instructed, LEADERS)),
@@ -303,6 +314,7 @@ pub fn transition(state: State, cmd: Command) -> Option<(State, &'static [Party]
         (S::InProgress, C::AssignCo) => Some((S::InProgress, HEAD)),
         (S::InProgress, C::AcceptCo) => Some((S::InProgress, HANDLER)),
         (S::InProgress, C::CompleteCo) => Some((S::InProgress, HANDLER)),
+        (S::InProgress, C::ProgressCo) => Some((S::InProgress, HANDLER)),
         (S::InProgress, C::Review) => Some((S::InProgress, &[P::OfficeDirector])),
         (S::InProgress, C::Progress) => Some((S::InProgress, HANDLER)),
         (S::InProgress, C::Instruct) => Some((S::Instructed, LEADERS)),
@@ -312,6 +324,7 @@ pub fn transition(state: State, cmd: Command) -> Option<(State, &'static [Party]
         (S::Instructed, C::AssignCo) => Some((S::Instructed, HEAD)),
         (S::Instructed, C::AcceptCo) => Some((S::Instructed, HANDLER)),
         (S::Instructed, C::CompleteCo) => Some((S::Instructed, HANDLER)),
+        (S::Instructed, C::ProgressCo) => Some((S::Instructed, HANDLER)),
         (S::Instructed, C::Progress) => Some((S::Instructed, HANDLER)),
         (S::Instructed, C::Instruct) => Some((S::Instructed, LEADERS)),
         (S::Instructed, C::CompleteMain) => Some((S::Done, HANDLER)),
@@ -331,6 +344,7 @@ pub fn transition(state: State, cmd: Command) -> Option<(State, &'static [Party]
             | C::AcceptCo
             | C::Review
             | C::Progress
+            | C::ProgressCo
             | C::Instruct
             | C::CompleteCo
             | C::CompleteMain,
@@ -346,6 +360,7 @@ pub fn transition(state: State, cmd: Command) -> Option<(State, &'static [Party]
             | C::AcceptCo
             | C::Review
             | C::Progress
+            | C::ProgressCo
             | C::Instruct
             | C::CompleteCo
             | C::CompleteMain
@@ -579,6 +594,7 @@ mod tests {
         // Co sections work in parallel without moving the document.
         for s in [S::Distributed, S::Accepted, S::InProgress, S::Instructed] {
             assert_eq!(apply(s, C::AcceptCo, P::Handler, &f).unwrap(), s);
+            assert_eq!(apply(s, C::ProgressCo, P::Handler, &f).unwrap(), s);
             assert_eq!(apply(s, C::CompleteCo, P::Handler, &f).unwrap(), s);
         }
         // The main handler is reassigned only before acceptance.
