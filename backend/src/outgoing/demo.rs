@@ -176,28 +176,28 @@ pub async fn seed(state: &AppState, org: &DemoOrg) -> AppResult<()> {
     service::consolidate(state, &c("xuming"), &id, None, None).await?;
     service::escalate(state, &c("lina"), &id, Some("金额120万元，达到大额资金标准，须经党组会集体研究"), Category::LargeFund).await?;
 
-    // 10. AB岗: 黄欣 is away; 高飞 submits her draft on her behalf (D11).
+    // 10. AB岗: 徐明 is away; 马丽 (his designated backup) submits his draft on his behalf (D11).
     let d = draft(
-        "关于开展城乡建设用地增减挂钩项目验收的通知",
+        "关于做好2027年度部门预算编制工作的通知",
         DocType::Notice,
         IssuingForm::BureauGeneral,
         "发",
-        &["有关县（市、区）国土资源局"],
-        &["根据增减挂钩项目管理规定，局决定组织项目验收。"],
+        &["局机关各处室", "各直属单位"],
+        &["根据市财政局部署，现就2027年度部门预算编制工作通知如下。"],
     );
-    let id = service::create(state, &c("huangxin"), &org.unit_id, d).await?;
+    let id = service::create(state, &c("xuming"), &org.unit_id, d).await?;
     let today = yishi_domain::time::local_date(state.clock.now());
     absences::ActiveModel {
         id: Set(uuid::Uuid::now_v7().to_string()),
         unit_id: Set(org.unit_id.clone()),
-        user_id: Set(org.user("huangxin")),
+        user_id: Set(org.user("xuming")),
         from_date: Set(today.format("%Y-%m-%d").to_string()),
         to_date: Set((today + chrono::Days::new(3)).format("%Y-%m-%d").to_string()),
-        reason: Set("外出参加省厅培训".into()),
+        reason: Set("外出参加市财政局预算培训".into()),
         created_at: Set(state.clock.now()),
     }
     .insert(&state.db.conn)
     .await?;
-    service::submit(state, &c("gaofei"), &id).await?;
+    service::submit(state, &c("mali"), &id).await?;
     Ok(())
 }
