@@ -177,6 +177,7 @@ pub async fn seed_org(db: &Db, now: DateTime<Utc>, unit_suffix: &str) -> AppResu
 pub async fn seed_flows(state: &crate::state::AppState, org: &DemoOrg) -> AppResult<()> {
     crate::incoming::demo::seed(state, org).await?;
     crate::outgoing::demo::seed(state, org).await?;
+    crate::deliberation::demo::seed(state, org).await?;
     Ok(())
 }
 

@@ -389,6 +389,7 @@ pub async fn dispatch(state: &AppState, job: &jobs::Model) -> AppResult<Value> {
             Ok(json!({ "instance": state.config.instance_id }))
         }
         "jobs.purge" => purge(state).await,
+        k if k == crate::deliberation::LAPSE_JOB => crate::deliberation::run_job(state, k, &payload).await,
         k if k == crate::minutes::publication::JOB_CLOSE || k == crate::minutes::publication::JOB_SWEEP => {
             crate::minutes::publication::run_job(state, k, &payload).await
         }

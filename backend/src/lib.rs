@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod counters;
 pub mod db;
+pub mod deliberation;
 pub mod demo;
 pub mod error;
 pub mod events;

@@ -2,6 +2,7 @@
 //! when YISHI_TEST_DATABASE_URL is set. Each test gets its own database.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod deliberation;
 mod durability;
 mod incoming;
 mod jobs;

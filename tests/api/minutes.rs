@@ -571,6 +571,30 @@ async fn r16_racing_closes_close_the_publication_exactly_once() {
     assert_eq!(trail_count(&app, "publication", &pubid, "publication.close").await, 1);
 }
 
+/// R16: the scheduled job closes the publication on time by itself (no read needed).
+#[tokio::test]
+async fn r16_job_runner_closes_the_publication_on_time() {
+    use sea_orm::EntityTrait;
+    let app = spawn_app().await;
+    let d = decided_meeting(&app).await;
+    let mid = approved_minutes(&app, &d).await;
+    let pubid = published(&app, &mid).await;
+    past_window(&app, &pubid).await;
+    // Watch the row directly: any API read would close it lazily instead.
+    let mut row = None;
+    for _ in 0..100 {
+        let p = yishi::store::entities::publications::Entity::find_by_id(pubid.clone()).one(app.db()).await.unwrap().unwrap();
+        if p.state == "closed" {
+            row = Some(p);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let row = row.expect("the job runner closed the publication");
+    assert_eq!(row.closed_by.as_deref(), Some("job"));
+    assert_eq!(trail_count(&app, "publication", &pubid, "publication.close").await, 1);
+}
+
 /// R16, R46: two application instances on one database (PostgreSQL when
 /// YISHI_TEST_DATABASE_URL is set): both run their job runners and both sweep at once; the
 /// publication is closed once.

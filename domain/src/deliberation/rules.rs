@@ -95,17 +95,17 @@ wire_enum! {
 /// R01: an amount at or above the unit's threshold must be deliberated collectively, so it
 /// can never be handled as general business.
 pub fn check_general_business_allowed(category: Category, amount: Option<Money>, settings: &UnitSettings) -> DomainResult<()> {
-    if let Some(a) = amount {
-        if settings.requires_collective_decision(a) {
-            return Err(DomainError::rule(
-                "R01",
-                format!(
-                    "本议题涉及金额 {} 元，达到本单位大额度资金标准（{} 元），必须提交集体会商，不得作为一般业务处理",
-                    a, settings.fund_threshold
-                ),
-            )
-            .with_details(json!({"amount": a.to_string(), "threshold": settings.fund_threshold.to_string(), "category": category.as_str()})));
-        }
+    if let Some(a) = amount
+        && settings.requires_collective_decision(a)
+    {
+        return Err(DomainError::rule(
+            "R01",
+            format!(
+                "本议题涉及金额 {} 元，达到本单位大额度资金标准（{} 元），必须提交集体会商，不得作为一般业务处理",
+                a, settings.fund_threshold
+            ),
+        )
+        .with_details(json!({"amount": a.to_string(), "threshold": settings.fund_threshold.to_string(), "category": category.as_str()})));
     }
     Ok(())
 }
