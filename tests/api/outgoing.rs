@@ -1000,3 +1000,26 @@ async fn d11_tasks_follow_each_waiting_step() {
     assert!(has(&t.tasks("zhangwei").await, &id, "outgoing_change_request"));
     assert!(!has(&t.tasks("wangqiang").await, &id, "outgoing_change_request"));
 }
+
+/// D04 attachments, D13 for them: the drafter attaches while drafting; only the document's
+/// readers download them; the frozen digest (D08) covers them.
+#[tokio::test]
+async fn d13_attachments_follow_the_documents_visibility() {
+    let t = T::new().await;
+    let id = t.create("huangxin", doc_req("bureau_general")).await;
+    let r = t.u("huangxin").upload(&format!("/api/v1/outgoing/{id}/attachments"), "附件1 检查表.txt", "检查表内容".as_bytes().to_vec()).await;
+    let d = r.ok().clone();
+    let att = d["attachments"][0]["id"].as_str().unwrap().to_string();
+    // Not the drafter: refused, nothing stored.
+    let n = count_rows(&t.app, "attachments").await;
+    t.u("zhoujie").upload(&format!("/api/v1/outgoing/{id}/attachments"), "x.txt", b"x".to_vec()).await.err("forbidden");
+    assert_eq!(count_rows(&t.app, "attachments").await, n);
+    let (s, _, bytes) = t.u("zhoujie").get_bytes(&format!("/api/v1/attachments/{att}")).await;
+    assert_eq!((s, bytes), (200, "检查表内容".as_bytes().to_vec()));
+    let (s, _, _) = t.u("gaofei").get_bytes(&format!("/api/v1/attachments/{att}")).await;
+    assert_eq!(s, 404);
+    // After submission the attachments are part of the text under review: no more changes.
+    t.post("huangxin", &id, "submit", json!({})).await.ok();
+    t.u("huangxin").upload(&format!("/api/v1/outgoing/{id}/attachments"), "y.txt", b"y".to_vec()).await.err("conflict");
+    assert_eq!(count_rows(&t.app, "attachments").await, n);
+}
