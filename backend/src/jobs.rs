@@ -68,6 +68,7 @@ pub struct Sweep {
 pub const SWEEPS: &[Sweep] = &[
     Sweep { kind: "jobs.purge", period_secs: 86_400 },
     Sweep { kind: crate::minutes::publication::JOB_SWEEP, period_secs: 300 },
+    Sweep { kind: crate::oversight::FLAGS_SWEEP, period_secs: 3_600 },
     Sweep { kind: crate::incoming::REMINDER_SWEEP, period_secs: 300 },
 ];
 
@@ -389,10 +390,11 @@ pub async fn dispatch(state: &AppState, job: &jobs::Model) -> AppResult<Value> {
             Ok(json!({ "instance": state.config.instance_id }))
         }
         "jobs.purge" => purge(state).await,
-        k if k == crate::deliberation::LAPSE_JOB => crate::deliberation::run_job(state, k, &payload).await,
         k if k == crate::minutes::publication::JOB_CLOSE || k == crate::minutes::publication::JOB_SWEEP => {
             crate::minutes::publication::run_job(state, k, &payload).await
         }
+        k if k == crate::oversight::FLAGS_SWEEP => crate::oversight::run_job(state, k, &payload).await,
+        k if k == crate::deliberation::LAPSE_JOB => crate::deliberation::run_job(state, k, &payload).await,
         k if k == crate::incoming::REMINDER_SWEEP => crate::incoming::run_job(state, k, &payload).await,
         other => Err(AppError::new("invalid", format!("未知的后台任务类型：{other}（unknown job kind）"))),
     }

@@ -18,6 +18,7 @@ pub mod incoming;
 pub mod jobs;
 pub mod minutes;
 pub mod org;
+pub mod oversight;
 pub mod outgoing;
 pub mod startup;
 pub mod state;

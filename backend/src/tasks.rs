@@ -26,6 +26,7 @@ pub struct Task {
 pub async fn for_user(state: &AppState, user_id: &str) -> AppResult<Vec<Task>> {
     let mut items: Vec<Task> = Vec::new();
     // Flow providers add themselves here (deliberation, routing, oversight).
+    items.extend(crate::oversight::tasks_for(state, user_id).await?);
     items.extend(crate::deliberation::tasks::for_user(state, user_id).await?);
     items.extend(crate::incoming::tasks::for_user(state, user_id).await?);
     items.extend(crate::minutes::tasks::for_user(state, user_id).await?);

@@ -8,5 +8,6 @@ mod incoming;
 mod jobs;
 mod minutes;
 mod outgoing;
+mod oversight;
 mod platform;
 mod robustness;

@@ -29,6 +29,7 @@ pub fn api(state: AppState) -> Api {
     let api = admin::routes(api);
     let api = platform::routes(api);
     // Flow modules register here.
+    let api = crate::oversight::routes(api);
     let api = crate::deliberation::routes(api);
     let api = crate::incoming::routes(api);
     let api = crate::outgoing::routes(api);
