@@ -178,6 +178,7 @@ pub async fn seed_flows(state: &crate::state::AppState, org: &DemoOrg) -> AppRes
     crate::incoming::demo::seed(state, org).await?;
     crate::outgoing::demo::seed(state, org).await?;
     crate::deliberation::demo::seed(state, org).await?;
+    crate::minutes::demo::seed(state, org).await?;
     Ok(())
 }
 

@@ -934,3 +934,28 @@ async fn s01_tasks_after_the_decision() {
     let left: Vec<String> = kinds(zhangwei.get("/api/v1/me/tasks").await.ok());
     assert!(!left.iter().any(|k| k.starts_with("publication") || k.starts_with("minutes")), "{left:?}");
 }
+
+/// The demo (S01): one confirmed and archived proposal with published minutes, and one open
+/// publication — seeded through the use cases, consistent with the API.
+#[tokio::test]
+async fn s01_demo_seeds_an_archived_decision_and_an_open_publication() {
+    let app = spawn_app_with(|c| c.run_jobs = false).await;
+    yishi::deliberation::demo::seed(&app.state, &app.org).await.unwrap();
+    yishi::minutes::demo::seed(&app.state, &app.org).await.unwrap();
+    let staff = app.login("hejun").await;
+    let list = staff.get(&format!("/api/v1/units/{}/publications", app.unit())).await;
+    let items = list.ok()["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["open"], true);
+    assert!(items[0]["serial"].as_str().unwrap().ends_with("第2期"));
+    assert_eq!(items[1]["state"], "closed");
+    assert_eq!(items[1]["resolution"], "confirm");
+    let cat = staff.get(&format!("/api/v1/units/{}/disclosures", app.unit())).await;
+    assert_eq!(cat.ok()["items"].as_array().unwrap().len(), 1);
+    assert_eq!(cat.body["items"][0]["title"], "关于实施不动产登记档案数字化加工项目的议题");
+    let arch = app.login("sunli").await.get(&format!("/api/v1/units/{}/archive", app.unit())).await;
+    let a = arch.ok()["items"][0].clone();
+    let (status, _, _) = app.login("sunli").await.get_bytes(&format!("/api/v1/archive/{}/package", a["id"].as_str().unwrap())).await;
+    assert_eq!(status, 200);
+    assert_eq!(proposal_state(&app, a["proposal_id"].as_str().unwrap()).await, "archived");
+}
