@@ -95,7 +95,7 @@ fn items_json(f: &Flag) -> Value {
 /// request joining the group makes it open again (even before the sweep stores that).
 fn effective_state(stored: Option<&oversight_flags::Model>, f: &Flag) -> &'static str {
     match stored {
-        Some(s) if s.state == "acknowledged" && s.items == items_json(f).to_string() => "acknowledged",
+        Some(s) if s.state == "acknowledged" && s.items == *items_json(f).to_string() => "acknowledged",
         _ => "open",
     }
 }
