@@ -1050,3 +1050,26 @@ async fn demo_seeds_proposals_and_meetings_in_several_states() {
     let ms: Vec<&str> = meetings["items"].as_array().unwrap().iter().map(|m| m["state"].as_str().unwrap()).collect();
     assert!(ms.contains(&"noticed") && ms.contains(&"closed"), "{ms:?}");
 }
+
+#[tokio::test]
+async fn r11_meeting_closes_only_when_every_agenda_item_has_a_conclusion() {
+    let app = spawn_app().await;
+    let a = ready(&app, "xuming", body("large_fund", "资金", Some("300000.00"))).await;
+    let b = ready(&app, "huangxin", body("major_decision", "规划", None)).await;
+    let mid = noticed_meeting(&app, "party_group", &[&a, &b]).await;
+    open_all(&app, &mid).await;
+    path_and_decide_consensus(&app, &mid, &a).await;
+    let z = app.login("zhangwei").await;
+    let before = state(&app, &mid).await;
+    let r = z.post(&format!("/api/v1/meetings/{mid}/close"), json!({})).await;
+    r.err("R11");
+    assert_eq!(r.body["error"]["details"]["open_items"][0]["proposal_id"], b);
+    let after = state(&app, &mid).await;
+    assert_eq!(after["state"], "open");
+    assert_eq!(after["version"], before["version"]);
+    // Only the chair closes.
+    app.login("sunli").await.post(&format!("/api/v1/meetings/{mid}/close"), json!({})).await.err("forbidden");
+    path(&app, &mid, &b, json!({"path": "defer", "reason": "时间关系，下次会议研究"})).await.ok();
+    assert_eq!(z.post(&format!("/api/v1/meetings/{mid}/close"), json!({})).await.ok()["state"], "closed");
+    assert_eq!(get_p(&app, &b).await["state"], "deferred");
+}

@@ -537,19 +537,20 @@ pub async fn close(state: &AppState, ctx: &Ctx, id: &str) -> AppResult<Value> {
     if st != MeetingState::Open {
         return Err(meeting_conflict(&m, st, "结束会议"));
     }
-    let items = items_of(&*tx, id).await?;
-    if let Some(i) = items.iter().find(|i| matches!(i.state.as_str(), "voting" | "counted")) {
-        return Err(AppError::rule("R11", "仍有议题正在表决或等待作出决定，请先结束表决并作出决定").with_details(json!({"proposal_id": i.proposal_id, "state": i.state})));
-    }
-    // Items not reached go back to where they were (待上会 or 缓议) for a later meeting.
-    for i in items.iter().filter(|i| i.state == ItemState::Pending.as_str()) {
-        let p = load_proposal(&*tx, &i.proposal_id).await?;
-        let from = p_state(&p)?;
-        let to = apply(from, Command::Unschedule, Facts { needs_superior_approval: false, was_deferred: p.deferred_at.is_some() })?;
-        update_proposal(&*tx, &p, now, vec![(proposals::Column::State, Expr::value(to.as_str()))]).await?;
-        trail::record(&*tx, now, &ctx.actor(), Change::new(&m.unit_id, PROPOSAL, &p.id, "proposal.unschedule").states(Some(from.as_str()), Some(to.as_str()))
-            .note(Some(&format!("会议“{}”结束时未审议，留待以后会议", m.title))))
-        .await?;
+    // 逐项表决: every agenda item ends with a conclusion (decision, consensus or deferral)
+    // before the meeting closes, so the minutes cover the whole agenda.
+    let open_items: Vec<Value> = items_of(&*tx, id)
+        .await?
+        .iter()
+        .filter(|i| !matches!(i.state.as_str(), "decided" | "deferred"))
+        .map(|i| json!({"proposal_id": i.proposal_id, "state": i.state}))
+        .collect();
+    if !open_items.is_empty() {
+        return Err(AppError::rule(
+            "R11",
+            "仍有议题没有结论：请逐项作出决定（表决后决定、一致通过，或写明理由缓议）后再结束会议",
+        )
+        .with_details(json!({"open_items": open_items})));
     }
     update_meeting(&*tx, &m, vec![
         (meetings::Column::State, Expr::value(MeetingState::Closed.as_str())),
