@@ -146,10 +146,11 @@ pub(crate) async fn archive_proposal(
     }
     let mut files: Vec<attachments::Model> = attachments::Entity::find().filter(attachments::Column::OwnerId.eq(p.id.clone())).order_by_asc(attachments::Column::CreatedAt).all(tx).await?;
     for id in attachment_ids {
-        if !files.iter().any(|a| a.id == id) {
-            if let Some(a) = attachments::Entity::find_by_id(id).one(tx).await? {
-                files.push(a);
-            }
+        if files.iter().any(|a| a.id == id) {
+            continue;
+        }
+        if let Some(a) = attachments::Entity::find_by_id(id).one(tx).await? {
+            files.push(a);
         }
     }
     // Every meeting that had the proposal on its agenda (a re-deliberated item has several).

@@ -38,6 +38,7 @@ pub struct SuperiorApprovalReq {
 
 /// Moves a proposal along the transition table with an optimistic update; `extra` sets
 /// more columns in the same statement. Returns the new state.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn move_proposal(
     tx: &impl ConnectionTrait,
     state: &AppState,
