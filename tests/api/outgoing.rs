@@ -765,7 +765,7 @@ async fn d10_large_amount_refused_signoff_until_escalated_proposal_is_decided() 
             .db()
             .query_one_raw(sea_orm::Statement::from_string(
                 t.app.db().get_database_backend(),
-                format!("SELECT COUNT(*) AS n FROM trail WHERE object_type = 'proposal' AND object_id = '{pid}' AND note LIKE '%D10%'"),
+                format!("SELECT COUNT(*) AS n FROM trail WHERE object_type = 'proposal' AND object_id = '{pid}' AND action = 'proposal.create' AND note LIKE '%{id}%'"),
             ))
             .await
             .unwrap()

@@ -19,6 +19,8 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
+use yishi_domain::deliberation::rules::{Flags, Materials};
+use crate::deliberation::proposals::NewProposal;
 use yishi_domain::enums::{Category, DocType, IssuingForm, Secrecy, Urgency};
 use yishi_domain::money::Money;
 use yishi_domain::roles::Role;
@@ -1131,56 +1133,31 @@ pub async fn escalate(state: &AppState, ctx: &Ctx, id: &str, reason: Option<&str
     } else {
         resume_to
     };
-    let proposal_id = new_id();
-    let flags = json!({"other_departments": false, "branch_units": false, "public_interest": false, "strategic": false, "technical": false, "legal": false});
-    proposals::ActiveModel {
-        id: Set(proposal_id.clone()),
-        unit_id: Set(d.unit_id.clone()),
-        proposer_id: Set(d.drafter_id.clone()),
-        section_id: Set(Some(d.main_section_id.clone())),
-        deputy_id: Set(None),
-        category: Set(category.as_str().to_string()),
-        title: Set(d.title.clone()),
-        amount_fen: Set(d.amount_fen),
-        payee: Set(d.payee.clone()),
-        topic: Set(d.title.clone()),
-        background: Set(format!("公文《{}》办理中提交集体决策。理由：{reason}", d.title)),
-        research: Set(String::new()),
-        recommendation: Set(String::new()),
-        flags: Set(flags.to_string()),
-        urgent: Set(false),
-        needs_superior_approval: Set(false),
-        confidential: Set(false),
-        conflicts: Set("[]".into()),
-        state: Set("draft".into()),
-        linked_document_id: Set(Some(d.id.clone())),
-        returned_reason: Set(None),
-        submitted_at: Set(None),
-        approved_by: Set(None),
-        approved_at: Set(None),
-        submission_opinion: Set(None),
-        registration_no: Set(None),
-        registered_at: Set(None),
-        premeeting_decision: Set(None),
-        premeeting_reason: Set(None),
-        premeeting_by: Set(None),
-        premeeting_at: Set(None),
-        meeting_id: Set(None),
-        outcome: Set(None),
-        decision_text: Set(None),
-        decided_at: Set(None),
-        deferred_at: Set(None),
-        lapse_at: Set(None),
-        superior_document_ref: Set(None),
-        superior_approved_on: Set(None),
-        minutes_id: Set(None),
-        publication_id: Set(None),
-        created_at: Set(op.now),
-        updated_at: Set(op.now),
-        version: Set(1),
-    }
-    .insert(&*op.tx)
+    // The proposal is the deliberation flow's own draft (part 1's `insert_draft`, which also
+    // writes its trail entry); the main section completes its materials (R02) and submits it.
+    let actor = ctx.actor_for(on_behalf.clone());
+    let materials = Materials {
+        topic: d.title.clone(),
+        background: format!("公文《{}》办理中提交集体决策。理由：{reason}", d.title),
+        research: String::new(),
+        recommendation: String::new(),
+    };
+    let proposal = crate::deliberation::proposals::insert_draft(&*op.tx, op.now, &d.unit_id, &d.drafter_id, &actor, NewProposal {
+        category,
+        title: d.title.clone(),
+        amount: d.amount_fen.map(Money::from_fen),
+        payee: d.payee.clone(),
+        materials,
+        flags: Flags::default(),
+        urgent: false,
+        needs_superior_approval: false,
+        confidential: false,
+        conflicts: Vec::new(),
+        section_id: Some(d.main_section_id.clone()),
+        linked_document_id: Some(d.id.clone()),
+    })
     .await?;
+    let proposal_id = proposal.id;
     op.save(next, vec![
         (documents::Column::PausedFrom, Expr::value(resume_to)),
         (documents::Column::PauseReason, Expr::value(format!("提交集体决策：{reason}"))),
@@ -1188,12 +1165,8 @@ pub async fn escalate(state: &AppState, ctx: &Ctx, id: &str, reason: Option<&str
     ])
     .await?;
     op.review_row("escalation", ctx, &on_behalf, true, &reason).await?;
-    let actor = ctx.actor_for(on_behalf);
     op.record(&actor, "outgoing.escalate", Some(next), Some(&format!("提交“三重一大”集体决策（{}）：{reason}", category.label())))
         .await?;
-    let note = format!("由公文《{}》提交集体决策（D10）：{reason}", d.title);
-    let change = Change::new(&d.unit_id, "proposal", &proposal_id, "proposal.create").states(None, Some("draft")).note(Some(&note));
-    trail::record(&*op.tx, op.now, &actor, change).await?;
     let doc_id = op.commit().await?;
     Ok((doc_id, proposal_id))
 }
