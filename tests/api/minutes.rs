@@ -26,11 +26,13 @@ pub struct Item {
     pub confidential: bool,
     pub needs_superior_approval: bool,
     pub want: Want,
+    /// Upload a materials attachment before submission.
+    pub attachment: bool,
 }
 
 impl Item {
     pub fn adopt(title: &str) -> Item {
-        Item { title: title.into(), category: "large_fund", confidential: false, needs_superior_approval: false, want: Want::Adopt }
+        Item { title: title.into(), category: "large_fund", confidential: false, needs_superior_approval: false, want: Want::Adopt, attachment: false }
     }
     pub fn with(mut self, f: impl FnOnce(&mut Item)) -> Item {
         f(&mut self);
@@ -60,6 +62,9 @@ pub async fn ready_proposal(app: &TestApp, item: &Item) -> String {
         )
         .await;
     let id = r.ok()["id"].as_str().unwrap().to_string();
+    if item.attachment {
+        xuming.upload(&format!("/api/v1/proposals/{id}/attachments"), "调研报告.txt", "调研报告：服务器采购询价三家。".as_bytes().to_vec()).await.ok();
+    }
     xuming.post(&format!("/api/v1/proposals/{id}/submit"), json!({})).await.ok();
     app.login("lina").await.post(&format!("/api/v1/proposals/{id}/submission-approval"), json!({"approve": true, "opinion": "同意提交会商。"})).await.ok();
     app.login("zhangwei")
@@ -731,7 +736,7 @@ async fn r17_redeliberate_sends_the_proposal_back_to_ready() {
 
 async fn archived_case(app: &TestApp) -> (Decided, String, String, String) {
     let d = meeting_with(app, "party_group", &[
-        Item::adopt("关于购置服务器设备的议题"),
+        Item::adopt("关于购置服务器设备的议题").with(|i| i.attachment = true),
         Item::adopt("关于李某某同志任职的议题").with(|i| { i.category = "key_appointment"; i.confidential = true }),
     ])
     .await;
@@ -851,6 +856,10 @@ async fn r18_archive_package_has_manifest_with_sha256_of_every_file() {
     assert_eq!(fd["outcome"], "adopted");
     let proposal: Value = serde_json::from_str(&read(&mut zip, "proposal.json")).unwrap();
     assert_eq!(proposal["proposal"]["materials"]["research"], "调研论证情况。");
+    // The materials' attachment is in the package, byte for byte.
+    let material = names.iter().find(|n| n.starts_with("materials/")).expect("materials attachment in the package").to_string();
+    assert!(material.ends_with("调研报告.txt"), "{material}");
+    assert_eq!(read(&mut zip, &material), "调研报告：服务器采购询价三家。");
 }
 
 // ------------------------------------------------------------------ S01
