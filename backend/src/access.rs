@@ -8,7 +8,7 @@ use crate::store::entities::attachments;
 pub async fn may_read_attachment(state: &AppState, ctx: &Ctx, a: &attachments::Model) -> AppResult<bool> {
     // Flow modules add their owner types here (proposal materials follow R07, documents D13).
     if a.owner_type == crate::deliberation::common::PROPOSAL {
-        return crate::deliberation::common::may_read_attachment(&state.db.conn, ctx, a).await;
+        return crate::deliberation::common::may_read_attachment(state, ctx, a).await;
     }
     if a.owner_type == crate::outgoing::model::OBJECT_TYPE {
         return crate::outgoing::may_read_attachment(state, ctx, a).await;

@@ -397,7 +397,11 @@ async fn r06_agenda_holds_only_proposals_put_to_a_meeting() {
 #[tokio::test]
 async fn r07_materials_only_for_the_invited_from_notice_until_close_and_every_read_is_logged() {
     let app = spawn_app().await;
-    let pid = ready(&app, "xuming", body("large_fund", "资金安排", Some("500000.00"))).await;
+    let pid = create(&app, "xuming", body("large_fund", "资金安排", Some("500000.00"))).await;
+    let att = app.login("xuming").await.upload(&format!("/api/v1/proposals/{pid}/attachments"), "预算表.txt", "预算明细：50万元".as_bytes().to_vec()).await;
+    let att_id = att.ok()["id"].as_str().unwrap().to_string();
+    to_preconsult(&app, "xuming", &pid).await;
+    app.login("zhangwei").await.post(&format!("/api/v1/proposals/{pid}/premeeting-decision"), json!({"decision": "to_meeting", "reason": ""})).await.ok();
     let clerk = app.login("sunli").await;
     let mid = clerk.post(&format!("/api/v1/units/{}/meetings", app.unit()), meeting_body(&app, "party_group", &[&pid]).await).await.ok()["id"]
         .as_str()
@@ -421,7 +425,15 @@ async fn r07_materials_only_for_the_invited_from_notice_until_close_and_every_re
         .unwrap()
         .unwrap();
     assert_eq!(row.try_get::<String>("", "actor_id").unwrap(), app.user_id("liuyang"));
+    // The attachment: before notice not theirs; now downloadable, and the download is audited.
+    assert_eq!(m["items"][0]["attachments"][0]["id"], att_id);
+    let audit = audit_count(&app).await;
+    let (status, _, bytes) = liu.get_bytes(&format!("/api/v1/attachments/{att_id}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(String::from_utf8(bytes).unwrap(), "预算明细：50万元");
+    assert_eq!(audit_count(&app).await, audit + 1);
     // Not invited: staff and a handler of another section learn nothing.
+    assert_eq!(app.login("huangxin").await.get_bytes(&format!("/api/v1/attachments/{att_id}")).await.0, 404);
     app.login("hejun").await.get(&path).await.err("not_found");
     app.login("huangxin").await.get(&path).await.err("not_found");
     app.login("songtao").await.get(&path).await.ok();
@@ -433,6 +445,7 @@ async fn r07_materials_only_for_the_invited_from_notice_until_close_and_every_re
     assert_eq!(r.status, 403, "{}", r.body);
     r.err("R07");
     liu.get(&format!("/api/v1/proposals/{pid}")).await.err("not_found");
+    assert_eq!(liu.get_bytes(&format!("/api/v1/attachments/{att_id}")).await.0, 404);
     app.login("songtao").await.get(&path).await.ok();
 }
 

@@ -268,13 +268,23 @@ pub async fn may_read_proposal(db: &impl ConnectionTrait, ctx: &Ctx, p: &proposa
     Ok(false)
 }
 
-/// Attachments of proposals (materials) follow the proposal's readers (R07).
-pub async fn may_read_attachment(db: &impl ConnectionTrait, ctx: &Ctx, a: &crate::store::entities::attachments::Model) -> AppResult<bool> {
-    let Some(pid) = &a.owner_id else { return Ok(a.uploader_id == ctx.user_id) };
-    match proposals::Entity::find_by_id(pid.clone()).one(db).await? {
-        Some(p) => may_read_proposal(db, ctx, &p).await,
-        None => Ok(false),
+/// Attachments of proposals (materials) follow the proposal's readers (R07); every granted
+/// download is audited (R07: each view or download of materials is logged).
+pub async fn may_read_attachment(state: &crate::state::AppState, ctx: &Ctx, a: &crate::store::entities::attachments::Model) -> AppResult<bool> {
+    let db = &state.db.conn;
+    let allowed = match &a.owner_id {
+        None => a.uploader_id == ctx.user_id,
+        Some(pid) => match proposals::Entity::find_by_id(pid.clone()).one(db).await? {
+            Some(p) => may_read_proposal(db, ctx, &p).await?,
+            None => false,
+        },
+    };
+    if allowed {
+        let tx = state.db.begin_write().await?;
+        crate::trail::record_read(&*tx, state.clock.now(), &ctx.actor(), &a.unit_id, "attachment", &a.id, "proposal.attachment.read").await?;
+        tx.commit().await?;
     }
+    Ok(allowed)
 }
 
 /// The deputy in charge of a proposal's section now (分工, R04).
