@@ -1086,3 +1086,26 @@ async fn r11_meeting_closes_only_when_every_agenda_item_has_a_conclusion() {
     assert_eq!(z.post(&format!("/api/v1/meetings/{mid}/close"), json!({})).await.ok()["state"], "closed");
     assert_eq!(get_p(&app, &b).await["state"], "deferred");
 }
+
+#[tokio::test]
+async fn r04_backup_of_an_absent_deputy_approves_on_their_behalf() {
+    let app = spawn_app().await;
+    app.login("secadmin").await.put(&format!("/api/v1/units/{}/members/{}/backup", app.unit(), app.user_id("lina")), json!({"backup_user_id": app.user_id("wangqiang")})).await.ok();
+    let id = create(&app, "xuming", body("large_fund", "设备采购", Some("350000.00"))).await;
+    app.login("xuming").await.post(&format!("/api/v1/proposals/{id}/submit"), json!({})).await.ok();
+    let w = app.login("wangqiang").await;
+    // While 李娜 is present her backup has no say (and cannot see the proposal).
+    w.post(&format!("/api/v1/proposals/{id}/submission-approval"), json!({"approve": true, "opinion": "同意"})).await.err("not_found");
+    assert_eq!(get_p(&app, &id).await["state"], "submitted");
+    let today = local_date(app.state.clock.now()).to_string();
+    app.login("lina").await.post(&format!("/api/v1/units/{}/absences", app.unit()), json!({"from": today, "to": today, "reason": "出差"})).await.ok();
+    let tasks = w.get("/api/v1/me/tasks").await.ok().clone();
+    let t = tasks["items"].as_array().unwrap().iter().find(|t| t["kind"] == "approve_submission" && t["object_id"] == id).cloned().unwrap();
+    assert_eq!(t["on_behalf_of"], app.user_id("lina"));
+    w.get(&format!("/api/v1/proposals/{id}")).await.ok();
+    let p = w.post(&format!("/api/v1/proposals/{id}/submission-approval"), json!({"approve": true, "opinion": "代李娜同志审核：同意"})).await.ok().clone();
+    assert_eq!(p["state"], "preconsult");
+    let e = p["trail"].as_array().unwrap().iter().find(|t| t["action"] == "proposal.submission_approve").unwrap();
+    assert_eq!(e["actor_id"], app.user_id("wangqiang"));
+    assert_eq!(e["on_behalf_of"], app.user_id("lina"));
+}

@@ -241,12 +241,15 @@ pub async fn may_read_meeting(db: &impl ConnectionTrait, ctx: &Ctx, m: &meetings
 /// its section, the principal, the office (clerk, director) and inspectors always; people
 /// invited to a meeting that has it on the agenda only from the notice until the meeting
 /// closes (R07: materials are withdrawn after the meeting).
-pub async fn may_read_proposal(db: &impl ConnectionTrait, ctx: &Ctx, p: &proposals::Model) -> AppResult<bool> {
+pub async fn may_read_proposal(db: &impl ConnectionTrait, ctx: &Ctx, p: &proposals::Model, now: DateTime<Utc>) -> AppResult<bool> {
     if sees_all(ctx) || ctx.has(Role::OfficeDirector) || p.proposer_id == ctx.user_id {
         return Ok(true);
     }
-    if p.deputy_id.as_deref() == Some(ctx.user_id.as_str()) {
-        return Ok(true);
+    if let Some(d) = &p.deputy_id {
+        // The deputy in charge, or their AB-post backup while they are absent (D11).
+        if d == &ctx.user_id || crate::org::may_act_as(db, &p.unit_id, &ctx.user_id, d, yishi_domain::time::local_date(now)).await?.is_some() {
+            return Ok(true);
+        }
     }
     if let Some(s) = &p.section_id {
         if ctx.has(Role::SectionHead) && ctx.section_id.as_deref() == Some(s.as_str()) {
@@ -275,7 +278,7 @@ pub async fn may_read_attachment(state: &crate::state::AppState, ctx: &Ctx, a: &
     let allowed = match &a.owner_id {
         None => a.uploader_id == ctx.user_id,
         Some(pid) => match proposals::Entity::find_by_id(pid.clone()).one(db).await? {
-            Some(p) => may_read_proposal(db, ctx, &p).await?,
+            Some(p) => may_read_proposal(db, ctx, &p, state.clock.now()).await?,
             None => false,
         },
     };

@@ -307,7 +307,7 @@ pub async fn list(state: &AppState, ctx: &Ctx, unit: &str, q: ListQuery) -> AppR
     let mut next_cursor: Option<String> = None;
     for p in query.order_by_desc(proposals::Column::Id).all(db).await? {
         let st = p_effective_state(&p, now)?;
-        if wanted.is_some_and(|w| w != st) || !may_read_proposal(db, ctx, &p).await? {
+        if wanted.is_some_and(|w| w != st) || !may_read_proposal(db, ctx, &p, now).await? {
             continue;
         }
         if items.len() == limit {
@@ -321,16 +321,16 @@ pub async fn list(state: &AppState, ctx: &Ctx, unit: &str, q: ListQuery) -> AppR
 
 pub async fn get(state: &AppState, ctx: &Ctx, id: &str) -> AppResult<Value> {
     let p = load_proposal(&state.db.conn, id).await?;
-    if !may_read_proposal(&state.db.conn, ctx, &p).await? {
+    if !may_read_proposal(&state.db.conn, ctx, &p, state.clock.now()).await? {
         return Err(AppError::not_found());
     }
     view(state, ctx, &p).await
 }
 
 /// Loads the proposal for a change by the caller; 404 when they may not even see it.
-async fn load_for_change(tx: &impl ConnectionTrait, ctx: &Ctx, id: &str) -> AppResult<proposals::Model> {
+async fn load_for_change(tx: &impl ConnectionTrait, ctx: &Ctx, id: &str, now: DateTime<Utc>) -> AppResult<proposals::Model> {
     let p = load_proposal(tx, id).await?;
-    if !may_read_proposal(tx, ctx, &p).await? {
+    if !may_read_proposal(tx, ctx, &p, now).await? {
         return Err(AppError::not_found());
     }
     Ok(p)
@@ -354,7 +354,7 @@ pub async fn patch(state: &AppState, ctx: &Ctx, id: &str, if_match: Option<i32>,
     }
     let now = state.clock.now();
     let tx = state.db.begin_write().await?;
-    let p = load_for_change(&*tx, ctx, id).await?;
+    let p = load_for_change(&*tx, ctx, id, now).await?;
     only_proposer(ctx, &p)?;
     check_version(p.version, if_match)?;
     let from = p_state(&p)?;
@@ -436,7 +436,7 @@ fn snapshot(p: &proposals::Model) -> Value {
 pub async fn upload(state: &AppState, ctx: &Ctx, id: &str, multipart: axum::extract::Multipart) -> AppResult<Value> {
     let now = state.clock.now();
     let tx = state.db.begin_write().await?;
-    let p = load_for_change(&*tx, ctx, id).await?;
+    let p = load_for_change(&*tx, ctx, id, now).await?;
     let is_deputy = deputy_in_charge(&*tx, &p).await?.as_deref() == Some(ctx.user_id.as_str());
     if p.proposer_id != ctx.user_id && !is_deputy {
         return Err(AppError::forbidden("只有议题的提出人（或分管领导）可以上传材料附件"));
@@ -459,7 +459,7 @@ pub fn attachment_view(a: &attachments::Model) -> Value {
 pub async fn submit(state: &AppState, ctx: &Ctx, id: &str, if_match: Option<i32>) -> AppResult<Value> {
     let now = state.clock.now();
     let tx = state.db.begin_write().await?;
-    let p = load_for_change(&*tx, ctx, id).await?;
+    let p = load_for_change(&*tx, ctx, id, now).await?;
     only_proposer(ctx, &p)?;
     check_version(p.version, if_match)?;
     let from = p_state(&p)?;
@@ -484,17 +484,21 @@ pub async fn submit(state: &AppState, ctx: &Ctx, id: &str, if_match: Option<i32>
 pub async fn submission_approval(state: &AppState, ctx: &Ctx, id: &str, if_match: Option<i32>, req: SubmissionApproval) -> AppResult<Value> {
     let now = state.clock.now();
     let tx = state.db.begin_write().await?;
-    let p = load_for_change(&*tx, ctx, id).await?;
-    check_version(p.version, if_match)?;
+    let p = load_proposal(&*tx, id).await?;
     let deputy = deputy_in_charge(&*tx, &p).await?;
+    // The deputy in charge, or their AB-post backup while they are absent (D11).
     let on_behalf = match &deputy {
         Some(d) => crate::org::may_act_as(&*tx, &p.unit_id, &ctx.user_id, d, local_date(now)).await?,
         None => None,
     };
     let Some(on_behalf) = on_behalf else {
+        if !may_read_proposal(&*tx, ctx, &p, now).await? {
+            return Err(AppError::not_found());
+        }
         return Err(AppError::rule("R04", "提交单须由议题承办处室的分管领导审核；您不是该处室的分管领导")
             .with_details(json!({"deputy_in_charge": deputy})));
     };
+    check_version(p.version, if_match)?;
     let from = p_state(&p)?;
     let command = if req.approve { Command::ApproveSubmission } else { Command::RejectSubmission };
     let to = apply(from, command, Facts::default())?;
@@ -540,7 +544,8 @@ pub async fn submission_approval(state: &AppState, ctx: &Ctx, id: &str, if_match
         vec![p.proposer_id.clone()]
     };
     state.events.publish(notify, "task", json!({"kind": action, "object_type": PROPOSAL, "object_id": id}));
-    get(state, ctx, id).await
+    let p2 = load_proposal(&state.db.conn, id).await?;
+    view(state, ctx, &p2).await
 }
 
 pub async fn add_preconsult_record(state: &AppState, ctx: &Ctx, id: &str, req: PreconsultRecordIn) -> AppResult<Value> {
@@ -548,7 +553,7 @@ pub async fn add_preconsult_record(state: &AppState, ctx: &Ctx, id: &str, req: P
     let summary = text_field("summary", &req.summary, 5000)?;
     let now = state.clock.now();
     let tx = state.db.begin_write().await?;
-    let p = load_for_change(&*tx, ctx, id).await?;
+    let p = load_for_change(&*tx, ctx, id, now).await?;
     let is_deputy = deputy_in_charge(&*tx, &p).await?.as_deref() == Some(ctx.user_id.as_str());
     if p.proposer_id != ctx.user_id && !is_deputy {
         return Err(AppError::forbidden("会前协商记录由议题提出人或分管领导登记"));
@@ -594,7 +599,7 @@ pub async fn premeeting_decision(state: &AppState, ctx: &Ctx, id: &str, if_match
     let decision = PremeetingDecision::parse_field(&req.decision, "decision")?;
     let now = state.clock.now();
     let tx = state.db.begin_write().await?;
-    let p = load_for_change(&*tx, ctx, id).await?;
+    let p = load_for_change(&*tx, ctx, id, now).await?;
     check_version(p.version, if_match)?;
     if !ctx.has(Role::Principal) {
         return Err(AppError::forbidden("会前酝酿的决定由主要领导作出"));

@@ -30,7 +30,8 @@ async fn proposals_in(db: &impl ConnectionTrait, unit: &str, st: ProposalState) 
 }
 
 /// The tasks of `user` acting as themselves (`on_behalf_of = None`) or as an absent holder.
-async fn as_holder(db: &impl ConnectionTrait, unit: &str, holder: &str, roles: &[Role], now: DateTime<Utc>) -> AppResult<Vec<Task>> {
+/// A backup (D11) takes over the deputy's approvals only: the principal's decisions are not delegated.
+async fn as_holder(db: &impl ConnectionTrait, unit: &str, holder: &str, roles: &[Role], now: DateTime<Utc>, as_backup: bool) -> AppResult<Vec<Task>> {
     let mut out = Vec::new();
     // Deputy in charge: approve submission forms (R04).
     for p in proposals_in(db, unit, ProposalState::Submitted).await? {
@@ -38,7 +39,7 @@ async fn as_holder(db: &impl ConnectionTrait, unit: &str, holder: &str, roles: &
             out.push(task("approve_submission", PROPOSAL, &p.id, format!("审核会商提交单：{}", p.title), unit, None, now));
         }
     }
-    if roles.contains(&Role::Principal) {
+    if roles.contains(&Role::Principal) && !as_backup {
         // Pre-meeting decision (R05).
         for p in proposals_in(db, unit, ProposalState::Preconsult).await? {
             out.push(task("premeeting_decision", PROPOSAL, &p.id, format!("会前酝酿：{}", p.title), unit, None, now));
@@ -55,12 +56,12 @@ pub async fn for_user(state: &AppState, user_id: &str) -> AppResult<Vec<Task>> {
     for m in memberships::Entity::find().filter(memberships::Column::UserId.eq(user_id)).all(db).await? {
         let unit = m.unit_id.as_str();
         let roles = crate::org::roles_of(db, unit, user_id).await?;
-        out.extend(as_holder(db, unit, user_id, &roles, now).await?);
+        out.extend(as_holder(db, unit, user_id, &roles, now, false).await?);
         // D11: work of absent colleagues for whom this user is the backup.
         for absent in crate::org::absent_principals_of_backup(db, unit, user_id, today).await? {
             let their_roles = crate::org::roles_of(db, unit, &absent).await?;
             let name = crate::org::display_name(db, &absent).await?;
-            for mut t in as_holder(db, unit, &absent, &their_roles, now).await? {
+            for mut t in as_holder(db, unit, &absent, &their_roles, now, true).await? {
                 t.on_behalf_of = Some(absent.clone());
                 t.on_behalf_of_name = Some(name.clone());
                 out.push(t);
