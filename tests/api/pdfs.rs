@@ -1,0 +1,86 @@
+//! PDF endpoints over the demo data: minutes (P01, P03), the publication version with
+//! withheld items (R16), outgoing documents in the GB/T 9704 layout (P02, D14), and their
+//! access control (as for the object).
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use yishi::store::entities::{minutes, outgoing_documents, publications};
+use yishi_tests::*;
+
+fn pdf_text(bytes: &[u8]) -> String {
+    let dir = std::env::temp_dir().join(format!("yishi-pdf-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("x.pdf");
+    std::fs::write(&f, bytes).unwrap();
+    let out = std::process::Command::new("pdftotext").arg(&f).arg("-").output().expect("pdftotext (poppler-utils) is installed by scripts/test.sh");
+    let _ = std::fs::remove_dir_all(&dir);
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+async fn seeded() -> TestApp {
+    let app = spawn_app().await;
+    yishi::demo::seed_flows(&app.state, &app.org).await.unwrap();
+    app
+}
+
+#[tokio::test]
+async fn p03_minutes_pdf_carries_header_serial_items_and_attendance() {
+    let app = seeded().await;
+    let m = minutes::Entity::find()
+        .filter(minutes::Column::UnitId.eq(app.unit()))
+        .filter(minutes::Column::State.eq("approved"))
+        .one(app.db())
+        .await
+        .unwrap()
+        .expect("the demo has approved minutes");
+    let principal = app.login("zhangwei").await;
+    let (status, headers, bytes) = principal.get_bytes(&format!("/api/v1/minutes/{}/pdf", m.id)).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "application/pdf");
+    assert!(bytes.starts_with(b"%PDF"));
+    assert!(bytes.len() < 500_000, "a minutes PDF should stay small: {} bytes", bytes.len());
+    let text = pdf_text(&bytes);
+    let serial = m.serial.clone().unwrap();
+    assert!(text.contains(&serial), "serial {serial} missing in:\n{text}");
+    assert!(text.contains("会议纪要") && text.contains("出席"), "{text}");
+    // Staff may not read unpublished minutes; another unit learns nothing.
+    let (status, _, _) = app.login("hejun").await.get_bytes(&format!("/api/v1/minutes/{}/pdf", m.id)).await;
+    assert_eq!(status, 403);
+}
+
+#[tokio::test]
+async fn r16_publication_pdf_is_open_to_staff_of_the_unit() {
+    let app = seeded().await;
+    let p = publications::Entity::find()
+        .filter(publications::Column::UnitId.eq(app.unit()))
+        .filter(publications::Column::State.eq("open"))
+        .one(app.db())
+        .await
+        .unwrap()
+        .expect("the demo has an open publication");
+    let staff = app.login("hejun").await;
+    let (status, _, bytes) = staff.get_bytes(&format!("/api/v1/publications/{}/pdf", p.id)).await;
+    assert_eq!(status, 200);
+    assert!(pdf_text(&bytes).contains("现将会议议定事项纪要如下"));
+}
+
+#[tokio::test]
+async fn d14_p02_outgoing_pdf_has_number_and_is_visible_only_to_participants() {
+    let app = seeded().await;
+    let d = outgoing_documents::Entity::find()
+        .filter(outgoing_documents::Column::UnitId.eq(app.unit()))
+        .filter(outgoing_documents::Column::Number.is_not_null())
+        .one(app.db())
+        .await
+        .unwrap()
+        .expect("the demo has a numbered document");
+    let principal = app.login("zhangwei").await;
+    let (status, headers, bytes) = principal.get_bytes(&format!("/api/v1/outgoing/{}/pdf", d.id)).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "application/pdf");
+    let text = pdf_text(&bytes);
+    let number = d.number.clone().unwrap();
+    assert!(text.contains(&number), "文号 {number} missing in:\n{text}");
+    assert!(text.contains(&d.title.chars().take(6).collect::<String>()), "{text}");
+    // D13: a staff member who took no part sees nothing (not even that it exists).
+    let (status, _, _) = app.login("luoyan").await.get_bytes(&format!("/api/v1/outgoing/{}/pdf", d.id)).await;
+    assert!(status == 404 || status == 403, "{status}");
+}
