@@ -5,6 +5,10 @@
 //! digest is checked against the manifest stored at archive time before it is served.
 //! Archived rows are never updated: every mutating endpoint refuses archived objects (R18).
 //!
+//! PDFs (P01/P03) join the package by being rendered in [`archive_proposal`], stored in the
+//! blob store (`uploads::store_bytes`) and listed in the snapshot as
+//! `rendered: [{path: "minutes/{root}-v{n}.pdf", sha256}]`; `package_files` picks them up.
+//!
 //! Also the staff portal's disclosure catalogue (S01), built from the archive.
 use super::{page, parse_body};
 use crate::audit::Actor;
@@ -277,7 +281,6 @@ fn safe_name(s: &str) -> String {
 /// The package's files (path, bytes) from a snapshot — deterministic, so the digests
 /// computed at archive time can be checked at every export. Attachments come from the
 /// content-addressed store and must still hash to their recorded SHA-256.
-/// (The rendering integration adds `minutes/*.pdf` here and in the manifest.)
 pub async fn package_files(state: &AppState, content: &Value) -> AppResult<Vec<(String, Vec<u8>)>> {
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     files.push(("proposal.json".into(), pretty(&json!({"proposal": content["proposal"], "preconsult_records": content["preconsult_records"], "attachments": content["attachments"]}))?));
@@ -293,17 +296,28 @@ pub async fn package_files(state: &AppState, content: &Value) -> AppResult<Vec<(
     files.push(("final_decision.json".into(), pretty(&content["final_decision"])?));
     files.push(("trail.json".into(), pretty(&content["trail"])?));
     for (n, a) in content["attachments"].as_array().cloned().unwrap_or_default().iter().enumerate() {
-        let sha = a["sha256"].as_str().unwrap_or("");
-        if sha.len() < 3 {
-            return Err(AppError::internal("archived attachment without digest"));
-        }
-        let bytes = tokio::fs::read(crate::uploads::blob_path(state, sha)).await.map_err(AppError::internal)?;
-        if hex::encode(Sha256::digest(&bytes)) != sha {
-            return Err(AppError::internal(format!("attachment blob {sha} does not match its digest")));
-        }
+        let bytes = blob(state, a["sha256"].as_str().unwrap_or("")).await?;
         files.push((format!("materials/{:02}-{}", n + 1, safe_name(a["file_name"].as_str().unwrap_or("附件"))), bytes));
     }
+    // Rendered documents (e.g. `minutes/{root}-v{n}.pdf`): stored in the blob store at
+    // archive time and listed in the snapshot as `rendered: [{path, sha256}]`, so that a
+    // non-deterministic renderer still yields a package that matches its manifest.
+    for r in content["rendered"].as_array().cloned().unwrap_or_default() {
+        let (Some(path), Some(sha)) = (r["path"].as_str(), r["sha256"].as_str()) else { continue };
+        files.push((path.to_string(), blob(state, sha).await?));
+    }
     Ok(files)
+}
+
+async fn blob(state: &AppState, sha: &str) -> AppResult<Vec<u8>> {
+    if sha.len() < 3 {
+        return Err(AppError::internal("archived file without digest"));
+    }
+    let bytes = tokio::fs::read(crate::uploads::blob_path(state, sha)).await.map_err(AppError::internal)?;
+    if hex::encode(Sha256::digest(&bytes)) != sha {
+        return Err(AppError::internal(format!("blob {sha} does not match its digest")));
+    }
+    Ok(bytes)
 }
 
 pub fn manifest_of(files: &[(String, Vec<u8>)]) -> Value {

@@ -629,9 +629,17 @@ pub(crate) fn phase_label(p: PublicationPhase) -> &'static str {
     }
 }
 
-/// The latest approved version's body and serial — what the PDF renderer (P01, P03) prints
-/// for `GET /api/v1/minutes/{id}/pdf` (any version id: that version is rendered).
+/// The body and serial of a version — what the PDF renderer (P01, P03) prints for
+/// `GET /api/v1/minutes/{id}/pdf` (any version id: that version is rendered).
 pub async fn for_render(db: &impl ConnectionTrait, id: &str) -> AppResult<(MinutesBody, Option<String>)> {
+    let (m, body) = version_for_render(db, id).await?;
+    Ok((body, m.serial))
+}
+
+/// Like [`for_render`], with the version's row (state — a draft gets the 草稿 marking —,
+/// approved_at for the 印发日期, version_no).
+pub async fn version_for_render(db: &impl ConnectionTrait, id: &str) -> AppResult<(minutes::Model, MinutesBody)> {
     let m = load_minutes(db, id).await?;
-    Ok((parse_body(&m)?, m.serial.clone()))
+    let body = parse_body(&m)?;
+    Ok((m, body))
 }
