@@ -930,9 +930,23 @@ async fn r13_deferred_item_lapses_after_the_unit_period() {
     // A lapsed item cannot be put on a new agenda.
     let clerk = app.login("sunli").await;
     clerk.post(&format!("/api/v1/units/{}/meetings", app.unit()), meeting_body(&app, "party_group", &[&pid]).await).await.err("R06");
-    // The job persists the lapse (idempotently).
-    let out = yishi::deliberation::run_job(&app.state, yishi::deliberation::LAPSE_JOB, &json!({"proposal_id": pid})).await.unwrap();
-    assert_eq!(out["lapsed"], true);
+    // The job scheduled at the deferral persists the lapse (the runner picks it up once due).
+    let stored = || async {
+        let row = app
+            .db()
+            .query_one_raw(sea_orm::Statement::from_string(app.db().get_database_backend(), format!("SELECT state FROM proposals WHERE id = '{pid}'")))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get::<String>("", "state").unwrap()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while stored().await != "lapsed" && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(stored().await, "lapsed", "the lapse job ran");
+    assert!(get_p(&app, &pid).await["trail"].as_array().unwrap().iter().any(|t| t["action"] == "proposal.lapse"));
+    // Running it again changes nothing (idempotent).
     let again = yishi::deliberation::run_job(&app.state, yishi::deliberation::LAPSE_JOB, &json!({"proposal_id": pid})).await.unwrap();
     assert_eq!(again["lapsed"], false);
 }
