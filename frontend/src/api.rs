@@ -37,24 +37,31 @@ impl ApiError {
         Self { status: 0, code: "invalid".into(), message: message.into(), details: Value::Null }
     }
 
-    /// Readable lines from `details` (fields named by a 422, missing parts listed by R02, …).
-    pub fn detail_lines(&self) -> Vec<String> {
+    /// Readable lines from `details` (fields named by a 422, missing parts listed by R02, …);
+    /// `name` turns ids into names where it can.
+    pub fn detail_lines(&self, name: &dyn Fn(&str) -> String) -> Vec<String> {
         let mut out = Vec::new();
-        collect_details(&self.details, "", &mut out);
+        collect_details(&self.details, "", name, &mut out);
         out
     }
 }
 
-fn collect_details(v: &Value, prefix: &str, out: &mut Vec<String>) {
+/// Technical detail keys that mean nothing to users.
+const HIDDEN_DETAILS: &[&str] = &["access", "version", "object_type", "object_id", "id"];
+
+fn collect_details(v: &Value, prefix: &str, name: &dyn Fn(&str) -> String, out: &mut Vec<String>) {
     match v {
         Value::Null => {}
         Value::Object(map) => {
             for (k, v) in map {
+                if HIDDEN_DETAILS.contains(&k.as_str()) {
+                    continue;
+                }
                 let key = crate::labels::field(k);
                 match v {
-                    Value::Object(_) => collect_details(v, key, out),
+                    Value::Object(_) => collect_details(v, key, name, out),
                     _ => {
-                        let text = scalar_list(v);
+                        let text = scalar_list(v, name);
                         let key = if prefix.is_empty() { key.to_string() } else { format!("{prefix}·{key}") };
                         out.push(if text.is_empty() { key } else { format!("{key}：{text}") });
                     }
@@ -62,7 +69,7 @@ fn collect_details(v: &Value, prefix: &str, out: &mut Vec<String>) {
             }
         }
         other => {
-            let text = scalar_list(other);
+            let text = scalar_list(other, name);
             if !text.is_empty() {
                 out.push(text);
             }
@@ -70,10 +77,13 @@ fn collect_details(v: &Value, prefix: &str, out: &mut Vec<String>) {
     }
 }
 
-fn scalar_list(v: &Value) -> String {
+fn scalar_list(v: &Value, name: &dyn Fn(&str) -> String) -> String {
     match v {
-        Value::String(s) => crate::labels::field(s).to_string(),
-        Value::Array(items) => items.iter().map(scalar_list).collect::<Vec<_>>().join("、"),
+        Value::String(s) => {
+            let label = crate::labels::field(s);
+            if label != s { label.to_string() } else { name(s) }
+        }
+        Value::Array(items) => items.iter().map(|i| scalar_list(i, name)).collect::<Vec<_>>().join("、"),
         Value::Null => String::new(),
         Value::Object(_) => String::new(),
         other => other.to_string(),

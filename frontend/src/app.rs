@@ -149,8 +149,46 @@ fn Shell() -> impl IntoView {
     }
 }
 
+/// Who may open a page: the roles of its navigation entry (the server decides again).
+fn page_roles(route: &Route) -> &'static [&'static str] {
+    let href = match route {
+        Route::Proposals | Route::ProposalNew | Route::Proposal(_) | Route::ProposalEdit(_) => "/proposals",
+        Route::Meetings | Route::MeetingNew | Route::Meeting(_) | Route::Ballot(..) | Route::Minutes(_) => "/meetings",
+        Route::Publications | Route::Publication(_) => "/publications",
+        Route::Incomings | Route::IncomingNew | Route::Incoming(_) => "/incoming",
+        Route::Outgoings | Route::OutgoingNew | Route::Outgoing(_) | Route::OutgoingEdit(_) => "/outgoing",
+        Route::Compliance => "/compliance",
+        Route::Audit => "/audit",
+        Route::AdminUsers => "/admin/users",
+        Route::AdminUnits => "/admin/units",
+        Route::AdminMembers => "/admin/members",
+        Route::AdminSettings => "/admin/settings",
+        Route::AdminCalendar => "/admin/calendar",
+        _ => return ANY,
+    };
+    let creating: &'static [&'static str] = match route {
+        Route::ProposalNew => &["handler", "section_head", "deputy"],
+        Route::MeetingNew => &["clerk"],
+        Route::IncomingNew => &["clerk"],
+        Route::OutgoingNew => &["handler"],
+        _ => &[],
+    };
+    if !creating.is_empty() {
+        return creating;
+    }
+    NAV.iter().find(|n| n.href == href).map(|n| n.roles).unwrap_or(ANY)
+}
+
 fn page(route: Route) -> AnyView {
     use pages::*;
+    let session = use_session();
+    let roles = page_roles(&route);
+    if !roles.is_empty() && !session.has_any(roles) {
+        return view! {
+            <div class="card"><h1>"无权访问"</h1><p>"您没有访问此页面的权限。"</p><p><a href="/">"返回待办"</a></p></div>
+        }
+        .into_any();
+    }
     match route {
         Route::Login | Route::Tasks => view! { <tasks::Tasks/> }.into_any(),
         Route::Password => view! { <auth::ChangePassword forced=false/> }.into_any(),

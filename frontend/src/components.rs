@@ -62,7 +62,8 @@ pub fn ErrorNote(submit: Submit) -> impl IntoView {
 
 #[component]
 pub fn ErrorBox(error: ApiError) -> impl IntoView {
-    let lines = error.detail_lines();
+    let session = use_context::<Session>();
+    let lines = error.detail_lines(&|s: &str| session.map(|ss| ss.name_of(s)).unwrap_or_else(|| s.to_string()));
     // Rule IDs (R08, D01, …) mean something to users and inspectors; generic codes do not.
     let code = error.code.clone();
     let is_rule = code.len() >= 3

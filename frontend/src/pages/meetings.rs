@@ -874,7 +874,7 @@ pub fn BallotPage(meeting: String, proposal: String) -> impl IntoView {
                         <div class="receipt" role="status">
                             <strong>"您已对本议题投票。"</strong>
                             {mine.opt("choice").map(|c| view! { <p>{format!("您的选择：{}", labels::lookup(CHOICES, &c))}</p> })}
-                            {mine.opt("receipt").map(|r| view! { <p>"回执：" <code>{r}</code></p> })}
+                            {mine.opt("receipt").or_else(|| mine.opt("receipt_id")).map(|r| view! { <p>"回执：" <code>{r}</code></p> })}
                         </div>
                     }.into_any()
                 } else if !voting {
@@ -912,12 +912,13 @@ pub fn BallotPage(meeting: String, proposal: String) -> impl IntoView {
 }
 
 fn receipt_view(r: &Value) -> impl IntoView + use<> {
-    let code = r.first(&["receipt", "receipt_code", "hash", "id"]);
+    let code = r.first(&["receipt", "receipt_id", "receipt_code", "hash", "id"]);
     let at = fmt_time(&r.first(&["cast_at", "at", "created_at"]));
     view! {
         <div class="receipt" role="status">
             <strong>"投票成功。"</strong>
             {(!code.is_empty()).then(|| view! { <p>"投票回执：" <code>{code.clone()}</code></p> })}
+            {r.opt("choice").map(|c| view! { <p>{format!("您的选择：{}", labels::lookup(CHOICES, &c))}</p> })}
             {(!at.is_empty()).then(|| view! { <p class="small">{format!("时间：{at}")}</p> })}
             <p class="small muted">"请保存回执。投票结束后不能更改。"</p>
         </div>

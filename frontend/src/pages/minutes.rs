@@ -274,11 +274,13 @@ pub fn PublicationPage(id: String) -> impl IntoView {
         })
     };
     let reload = Callback::new(move |_: Value| res.refetch());
-    view! { {show(res, move |p: Value| view! { <PublicationView p=p reload=reload/> })} }
+    // Kept outside the view so the confirmation survives the reload after submitting.
+    let sent = RwSignal::new(false);
+    view! { {show(res, move |p: Value| view! { <PublicationView p=p reload=reload sent=sent/> })} }
 }
 
 #[component]
-fn PublicationView(p: Value, reload: Callback<Value>) -> impl IntoView {
+fn PublicationView(p: Value, reload: Callback<Value>, sent: RwSignal<bool>) -> impl IntoView {
     let session = use_session();
     let id = p.s("id");
     let open = is_open(&p);
@@ -304,7 +306,6 @@ fn PublicationView(p: Value, reload: Callback<Value>) -> impl IntoView {
         opinions.refetch();
         reload.run(v)
     });
-    let sent = RwSignal::new(false);
     let body = p.first(&["text"]);
     let published_items = if body.trim().is_empty() { p.arr("items") } else { Vec::new() };
     let mine = p.arr("my_opinions");
