@@ -179,6 +179,7 @@ pub async fn seed_flows(state: &crate::state::AppState, org: &DemoOrg) -> AppRes
     crate::outgoing::demo::seed(state, org).await?;
     crate::deliberation::demo::seed(state, org).await?;
     crate::minutes::demo::seed(state, org).await?;
+    crate::oversight::demo::seed(state, org).await?;
     Ok(())
 }
 

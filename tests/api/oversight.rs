@@ -595,3 +595,14 @@ async fn s02_demo_flows_driven_through_the_api_show_no_violations() {
     assert!(!all["deliberations"].as_array().unwrap().is_empty());
     assert!(!all["documents"].as_array().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn s03_demo_shows_a_splitting_flag_to_the_inspector_and_the_principal() {
+    let app = spawn_app_with(|c| c.run_jobs = false).await;
+    yishi::oversight::demo::seed(&app.state, &app.org).await.unwrap();
+    let f = flags(&app, "songtao").await;
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!((f[0]["payee"].as_str(), f[0]["total"].as_str(), f[0]["count"].as_u64()), (Some(yishi::oversight::demo::DEMO_PAYEE), Some("105000.00"), Some(3)));
+    assert!(f[0]["detected_at"].is_string(), "stored by the demo's refresh");
+    assert_eq!(tasks(&app, "zhangwei").await.len(), 1);
+}

@@ -69,6 +69,18 @@ pub async fn deliberations(db: &impl ConnectionTrait, unit: &str) -> AppResult<D
     let archive = archive_items::Entity::find().filter(archive_items::Column::UnitId.eq(unit)).all(db).await?;
 
     let starts: HashMap<&str, chrono::DateTime<chrono::Utc>> = ms.iter().map(|m| (m.id.as_str(), m.starts_at)).collect();
+    // Rows grouped once by their parent (a unit has many meetings: no nested scans).
+    let atts_by = group(&atts, |a| a.meeting_id.as_str());
+    let items_by_meeting = group(&items, |i| i.meeting_id.as_str());
+    let items_by_proposal = group(&items, |i| i.proposal_id.as_str());
+    let stmts_by = group(&stmts, |s| s.item_id.as_str());
+    let bals_by = group(&bals, |b| b.item_id.as_str());
+    let parts_by = group(&parts, |p| p.item_id.as_str());
+    let secrets_by: HashMap<&str, &secret_tallies::Model> = secrets.iter().map(|s| (s.id.as_str(), s)).collect();
+    let mut opinions_by: HashMap<&str, usize> = HashMap::new();
+    for o in &opinions {
+        *opinions_by.entry(o.publication_id.as_str()).or_default() += 1;
+    }
     let mut out = DeliberationFacts { proposal_rows, ..Default::default() };
 
     for m in &ms {
@@ -84,9 +96,8 @@ pub async fn deliberations(db: &impl ConnectionTrait, unit: &str) -> AppResult<D
             closed_at: m.closed_at,
             chair_id: m.chair_id.clone(),
             should_attend: m.should_attend.as_deref().map(|s| string_list(Some(s))),
-            attendance: atts
+            attendance: rows(&atts_by, &m.id)
                 .iter()
-                .filter(|a| a.meeting_id == m.id)
                 .map(|a| AttendanceRecord {
                     id: a.id.clone(),
                     user_id: a.user_id.clone(),
@@ -96,11 +107,11 @@ pub async fn deliberations(db: &impl ConnectionTrait, unit: &str) -> AppResult<D
                 .collect(),
             items: Vec::new(),
         };
-        for it in items.iter().filter(|i| i.meeting_id == m.id) {
+        for it in rows(&items_by_meeting, &m.id) {
             let p = out.proposal_rows.get(&it.proposal_id);
-            let deferred_before: Vec<String> = items
+            let deferred_before: Vec<String> = rows(&items_by_proposal, &it.proposal_id)
                 .iter()
-                .filter(|o| o.proposal_id == it.proposal_id && o.meeting_id != m.id)
+                .filter(|o| o.meeting_id != m.id)
                 .filter(|o| o.outcome.as_deref() == Some("deferred") || o.path.as_deref() == Some("defer"))
                 .filter(|o| starts.get(o.meeting_id.as_str()).is_some_and(|t| *t < m.starts_at))
                 .map(|o| o.meeting_id.clone())
@@ -125,9 +136,8 @@ pub async fn deliberations(db: &impl ConnectionTrait, unit: &str) -> AppResult<D
                 outcome: it.outcome.clone(),
                 override_reason: it.override_reason.clone(),
                 decided_at: it.decided_at,
-                statements: stmts
+                statements: rows(&stmts_by, &it.id)
                     .iter()
-                    .filter(|s| s.item_id == it.id)
                     .map(|s| StatementRecord {
                         id: s.id.clone(),
                         seq: s.seq,
@@ -137,9 +147,8 @@ pub async fn deliberations(db: &impl ConnectionTrait, unit: &str) -> AppResult<D
                         created_at: Some(s.created_at),
                     })
                     .collect(),
-                ballots: bals
+                ballots: rows(&bals_by, &it.id)
                     .iter()
-                    .filter(|b| b.item_id == it.id)
                     .map(|b| BallotRecord {
                         id: b.id.clone(),
                         voter_id: b.voter_id.clone(),
@@ -148,12 +157,11 @@ pub async fn deliberations(db: &impl ConnectionTrait, unit: &str) -> AppResult<D
                         cast_at: Some(b.cast_at),
                     })
                     .collect(),
-                participations: parts
+                participations: rows(&parts_by, &it.id)
                     .iter()
-                    .filter(|p| p.item_id == it.id)
                     .map(|p| ParticipationRecord { id: p.id.clone(), voter_id: p.voter_id.clone(), at: Some(p.at) })
                     .collect(),
-                secret: secrets.iter().find(|s| s.id == it.id).map(|s| Counts {
+                secret: secrets_by.get(it.id.as_str()).map(|s| Counts {
                     agree: count(s.agree),
                     disagree: count(s.disagree),
                     defer: count(s.defer),
@@ -192,9 +200,9 @@ pub async fn deliberations(db: &impl ConnectionTrait, unit: &str) -> AppResult<D
                 reason: w["reason"].as_str().unwrap_or_default().to_string(),
             })
             .collect();
-        let confidential: BTreeMap<String, bool> = items
+        let confidential: BTreeMap<String, bool> = rows(&items_by_meeting, &pb.meeting_id)
             .iter()
-            .filter(|i| i.meeting_id == pb.meeting_id && i.outcome.is_some())
+            .filter(|i| i.outcome.is_some())
             .map(|i| (i.proposal_id.clone(), out.proposal_rows.get(&i.proposal_id).is_some_and(|p| p.confidential)))
             .collect();
         out.publications.push(PublicationFacts {
@@ -211,7 +219,7 @@ pub async fn deliberations(db: &impl ConnectionTrait, unit: &str) -> AppResult<D
                 summary_at: pb.summary_at,
                 resolution: pb.resolution.clone(),
                 resolved_at: pb.resolved_at,
-                opinions: opinions.iter().filter(|o| o.publication_id == pb.id).count(),
+                opinions: opinions_by.get(pb.id.as_str()).copied().unwrap_or(0),
             },
             confidential,
         });
@@ -232,6 +240,20 @@ pub async fn deliberations(db: &impl ConnectionTrait, unit: &str) -> AppResult<D
 
     out.archive = archive.iter().map(archive_record).collect();
     Ok(out)
+}
+
+/// Groups rows by a key (the parent id).
+fn group<'a, T>(v: &'a [T], key: impl Fn(&'a T) -> &'a str) -> HashMap<&'a str, Vec<&'a T>> {
+    let mut m: HashMap<&str, Vec<&T>> = HashMap::new();
+    for x in v {
+        m.entry(key(x)).or_default().push(x);
+    }
+    m
+}
+
+/// The rows of one parent (none when it has none).
+fn rows<'a, 'm, T>(m: &'m HashMap<&'a str, Vec<&'a T>>, id: &str) -> &'m [&'a T] {
+    m.get(id).map(Vec::as_slice).unwrap_or(&[])
 }
 
 fn count(n: i32) -> u32 {
@@ -300,6 +322,10 @@ pub async fn documents(db: &impl ConnectionTrait, unit: &str, proposal_rows: &Ha
     let secs = sections::Entity::find().filter(sections::Column::UnitId.eq(unit)).all(db).await?;
     let inc = incoming_documents::Entity::find().filter(incoming_documents::Column::UnitId.eq(unit)).all(db).await?;
     let rems = incoming_reminders::Entity::find().filter(incoming_reminders::Column::UnitId.eq(unit)).all(db).await?;
+    let reviews_by = group(&reviews, |r| r.document_id.as_str());
+    let ext_by = group(&ext, |e| e.document_id.as_str());
+    let crs_by = group(&crs, |c| c.document_id.as_str());
+    let rems_by = group(&rems, |r| r.document_id.as_str());
     let mut out = DocumentFacts { deputies: secs.iter().map(|s| (s.id.clone(), s.deputy_id.clone())).collect(), ..Default::default() };
     for d in &docs {
         let linked = d.linked_proposal_id.as_ref().and_then(|id| proposal_rows.get(id));
@@ -320,9 +346,8 @@ pub async fn documents(db: &impl ConnectionTrait, unit: &str, proposal_rows: &Ha
             linked_proposal_id: d.linked_proposal_id.clone(),
             linked_outcome: linked.and_then(|p| p.outcome.clone()),
             linked_decided_at: linked.and_then(|p| p.decided_at),
-            reviews: reviews
+            reviews: rows(&reviews_by, &d.id)
                 .iter()
-                .filter(|r| r.document_id == d.id)
                 .map(|r| ReviewRecord {
                     id: r.id.clone(),
                     kind: r.kind.clone(),
@@ -332,14 +357,12 @@ pub async fn documents(db: &impl ConnectionTrait, unit: &str, proposal_rows: &Ha
                     created_at: Some(r.created_at),
                 })
                 .collect(),
-            external: ext
+            external: rows(&ext_by, &d.id)
                 .iter()
-                .filter(|e| e.document_id == d.id)
                 .map(|e| ExternalCountersignRecord { id: e.id.clone(), department: e.department.clone(), created_at: Some(e.created_at) })
                 .collect(),
-            change_requests: crs
+            change_requests: rows(&crs_by, &d.id)
                 .iter()
-                .filter(|c| c.document_id == d.id)
                 .map(|c| ChangeRequestRecord {
                     id: c.id.clone(),
                     requester_id: c.requester_id.clone(),
@@ -360,9 +383,8 @@ pub async fn documents(db: &impl ConnectionTrait, unit: &str, proposal_rows: &Ha
             deadline: d.deadline.clone(),
             due_at: Some(d.due_at),
             completed_at: d.completed_at,
-            reminders: rems
+            reminders: rows(&rems_by, &d.id)
                 .iter()
-                .filter(|r| r.document_id == d.id)
                 .map(|r| ReminderRecord { id: r.id.clone(), level: r.level, sent_at: Some(r.sent_at) })
                 .collect(),
         });

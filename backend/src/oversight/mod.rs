@@ -60,6 +60,7 @@
 //! "amount_fen", "at", "state", "link"}], "detected_at", "acknowledged_by",
 //! "acknowledged_by_name", "acknowledged_at", "note", "version"}`.
 pub mod compliance;
+pub mod demo;
 pub mod facts;
 pub mod splitting;
 
