@@ -9,6 +9,7 @@ pub mod client;
 pub mod crash;
 pub mod fixtures;
 pub mod load;
+pub mod races;
 pub mod report;
 pub mod routing;
 pub mod run;

@@ -58,6 +58,38 @@ enum Cmd {
         #[arg(long, value_delimiter = ',', default_value = "sqlite,pg")]
         db: Vec<String>,
     },
+    /// Races (R42): randomized concurrent ballots, approvals, sign-offs vs invariants.
+    Races {
+        #[arg(long, default_value_t = 10_000)]
+        ops: usize,
+        #[arg(long, default_value_t = 150)]
+        items: usize,
+        #[arg(long, default_value_t = 600)]
+        proposals: usize,
+        #[arg(long, default_value_t = 500)]
+        documents: usize,
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// Extra voting members besides the four demo members.
+        #[arg(long, default_value_t = 12)]
+        voters: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, value_delimiter = ',', default_value = "sqlite,pg")]
+        db: Vec<String>,
+    },
+    /// Stores a Markdown section (from scripts: schemathesis, cargo fuzz) into the results.
+    Section {
+        #[arg(long)]
+        key: String,
+        #[arg(long)]
+        title: String,
+        #[arg(long)]
+        body_file: PathBuf,
+        /// The command line to show (default: the calling script's).
+        #[arg(long, env = "YISHI_BENCH_COMMAND")]
+        command: Option<String>,
+    },
     /// The trivial axum server (the HTTP ceiling); started by `run`.
     #[command(hide = true)]
     TrivialServer {
@@ -219,6 +251,77 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
                 &cli.doc,
             )?;
             Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Cmd::Races { ops, items, proposals, documents, concurrency, voters, seed, db } => {
+            let m = Machine::now();
+            let bin = server::yishi_bin()?;
+            let mut body = String::from(
+                "| database | operations | by kind (sent / acknowledged / refused) | 5xx | stored ballots | closed items | numbered documents | invariant violations |\n| --- | ---: | --- | ---: | ---: | ---: | ---: | --- |\n",
+            );
+            let mut data = serde_json::Map::new();
+            let mut all_ok = true;
+            for which in db {
+                let admin = match which.as_str() {
+                    "sqlite" => None,
+                    "pg" if pg.is_some() => pg.as_deref(),
+                    _ => continue,
+                };
+                let name = if admin.is_some() { "PostgreSQL" } else { "SQLite" };
+                let dir = server::scratch("races")?;
+                let url = server::fresh_database(&dir, admin, "races").await?;
+                let seeded = yishi_bench::seed::seed(&url, &[("member", voters, None)]).await?;
+                let proc = server::start_yishi(&bin, &url, &dir, None).await?;
+                let mut names: Vec<String> = ["lina", "wangqiang", "liuyang", "chenjing"].iter().map(|s| s.to_string()).collect();
+                names.extend(seeded.extra.get("member").cloned().unwrap_or_default());
+                let o = yishi_bench::races::RaceOpts { ops, items, proposals, documents, concurrency, seed };
+                let t = std::time::Instant::now();
+                let rep = yishi_bench::races::run(&proc.base, &url, &seeded, &names, &o).await?;
+                eprintln!("[races] {name} ({:.0} s): {}", t.elapsed().as_secs_f64(), rep.summary());
+                drop(proc);
+                all_ok &= rep.ok();
+                let kinds: Vec<String> = rep.by_kind.iter().map(|(k, (s, a, r))| format!("{k} {s}/{a}/{r}")).collect();
+                body += &format!(
+                    "| {name} | {} | {} | {} | {} | {} | {} | {} |\n",
+                    rep.ops,
+                    kinds.join(", "),
+                    rep.server_errors,
+                    rep.stored_ballots,
+                    rep.closed_items,
+                    rep.numbered_documents,
+                    if rep.violations.is_empty() { "none".to_string() } else { rep.violations.join("; ") }
+                );
+                data.insert(name.into(), serde_json::to_value(&rep)?);
+                if let Some(a) = admin {
+                    server::drop_pg(a, &url).await;
+                }
+                let _ = std::fs::remove_dir_all(&dir);
+            }
+            body += &format!(
+                "\n{ops} operations, {concurrency} in flight: ballots by {} voters on {items} items (a quarter sent twice at once), \
+                 submission approvals of {proposals} proposals each sent 2–3 times at once by the deputy on two connections, \
+                 sign-offs of {documents} documents by the deputy in charge and the principal at once, and close-vote on a fifth \
+                 of the items while ballots are in flight. Checked afterwards in the database: one ballot per member per item, \
+                 every acknowledged ballot stored, tally = stored ballots per choice for every closed item, one approval and one \
+                 sign-off per object (acknowledged and in its trail), 文号 gapless and unique and as many as acknowledged \
+                 sign-offs, no 5xx, audit chain intact.\n",
+                voters + 4
+            );
+            report::save(
+                "races",
+                Section { title: "Races (R42)".into(), command: report::command_line(), at: report::now(), machine: m.finish(), body, data: serde_json::Value::Object(data) },
+                &cli.doc,
+            )?;
+            Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Cmd::Section { key, title, body_file, command } => {
+            let body = std::fs::read_to_string(&body_file)?;
+            let command = command.unwrap_or_else(|| match key.as_str() {
+                "fuzz_api" => "scripts/schemathesis.sh".into(),
+                "fuzz_parsers" => "scripts/fuzz.sh".into(),
+                _ => report::command_line(),
+            });
+            report::save(&key, Section { title, command, at: report::now(), machine: Machine::now().finish(), body, data: serde_json::Value::Null }, &cli.doc)?;
+            Ok(ExitCode::SUCCESS)
         }
         Cmd::TrivialServer { .. } => Ok(ExitCode::SUCCESS),
     }

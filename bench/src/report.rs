@@ -115,7 +115,7 @@ pub fn save(key: &str, section: Section, doc: &Path) -> Result<()> {
 }
 
 /// Section order in the document.
-pub const ORDER: &[&str] = &["summary", "ceilings", "authz", "scenario_q", "scenario_b", "scenario_r", "memory", "pdf", "bigdata", "crash", "races", "tamper", "fuzz"];
+pub const ORDER: &[&str] = &["summary", "ceilings", "authz", "scenario_q", "scenario_b", "scenario_r", "memory", "pdf", "bigdata", "crash", "races", "tamper", "fuzz_api", "fuzz_parsers"];
 
 pub fn render(all: &BTreeMap<String, Section>) -> String {
     let mut out = String::from(

@@ -24,6 +24,9 @@ impl Opts {
     pub fn wants(&self, what: &str) -> bool {
         self.only.is_empty() || self.only.iter().any(|o| o == what)
     }
+    pub fn dur_pub(&self) -> Duration {
+        self.dur()
+    }
     fn dur(&self) -> Duration {
         Duration::from_secs(self.seconds)
     }

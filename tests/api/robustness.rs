@@ -113,3 +113,20 @@ async fn drop_pg_database(admin: &str, name: &str) {
         let _ = conn.close().await;
     }
 }
+
+/// R42 (CI size): randomized concurrent ballots (some sent twice at once, some racing the
+/// close of the vote), approvals sent twice at once and sign-offs by two leaders at once;
+/// afterwards one ballot per member per item, tallies = stored ballots, one approval and one
+/// sign-off per object, gapless 文号, no 5xx, intact audit chain.
+#[tokio::test]
+async fn r42_random_concurrent_ballots_approvals_signoffs_keep_invariants() {
+    let app = spawn_app().await;
+    let seeded = yishi_bench::seed::Seeded { org: app.org.clone(), extra: Default::default() };
+    let voters: Vec<String> = ["lina", "wangqiang", "liuyang", "chenjing"].iter().map(|s| s.to_string()).collect();
+    let o = yishi_bench::races::RaceOpts { ops: 160, items: 3, proposals: 5, documents: 5, concurrency: 8, seed: 5 };
+    let rep = yishi_bench::races::run(&app.base, &app.database_url, &seeded, &voters, &o).await.unwrap();
+    assert!(rep.ok(), "{}", rep.summary());
+    let (sent, acked, _) = rep.by_kind["ballot"];
+    assert!(sent > 100 && acked > 0 && acked <= 12, "{}", rep.summary());
+    assert!(rep.by_kind.get("signoff").is_some_and(|s| s.1 >= 1), "{}", rep.summary());
+}
