@@ -400,6 +400,90 @@ async fn r46_two_serve_processes_on_postgresql_run_each_job_once() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+fn yishi_bin() -> Option<std::path::PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let bin = exe.parent()?.parent()?.join("yishi");
+    bin.exists().then_some(bin)
+}
+
+fn serve(bin: &std::path::Path, url: &str, name: &str, dir: &std::path::Path) -> std::process::Child {
+    std::process::Command::new(bin)
+        .args(["serve", "--addr", "127.0.0.1:0", "--database-url", url])
+        .env("YISHI_INSTANCE_ID", name)
+        .env("YISHI_JOB_TICK_MS", "100")
+        .env("YISHI_JOB_LEASE_SECS", "6")
+        .env("YISHI_DATA_DIR", dir.join(name))
+        .env("YISHI_DIST", dir.join("dist"))
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// A `yishi serve` process killed with SIGKILL while running a job: another process takes
+/// the job over once the lease has run out, and it completes exactly once. SQLite (one
+/// process at a time) or PostgreSQL.
+#[tokio::test]
+async fn r46_job_of_a_killed_process_is_taken_over_after_its_lease() {
+    let Some(bin) = yishi_bin() else {
+        println!("skipped r46_job_of_a_killed_process_is_taken_over_after_its_lease: target/debug/yishi not built (run `cargo build -p yishi`)");
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("yishi-r46k-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (url, _) = fresh_database(&dir).await;
+    let db = yishi::startup::prepare_database(&url).await.unwrap();
+    let tx = db.begin_write().await.unwrap();
+    jobs::schedule(&*tx, "diag.sleep", "kill:1", Utc::now(), json!({"ms": 2500})).await.unwrap();
+    tx.commit().await.unwrap();
+    let key = "kill:1";
+    let find = |conn: sea_orm::DatabaseConnection| async move {
+        jobs_t::Entity::find().filter(jobs_t::Column::DedupeKey.eq(key)).one(&conn).await.unwrap().unwrap()
+    };
+    let mut a = serve(&bin, &url, "proc-a", &dir);
+    // Wait until A holds the job, then kill it mid-run.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let j = find(db.conn.clone()).await;
+        if j.state == "running" && j.lease_owner.as_deref() == Some("proc-a") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "proc-a never claimed the job: {j:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    a.kill().unwrap();
+    a.wait().unwrap();
+    let j = find(db.conn.clone()).await;
+    assert_eq!((j.state.as_str(), j.attempts), ("running", 1), "killed mid-run: {j:?}");
+    let mut b = serve(&bin, &url, "proc-b", &dir);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(40);
+    let done = loop {
+        let j = find(db.conn.clone()).await;
+        if j.state == "done" || std::time::Instant::now() > deadline {
+            break j;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    b.kill().unwrap();
+    b.wait().unwrap();
+    assert_eq!((done.state.as_str(), done.attempts, done.lease_owner.as_deref()), ("done", 2, Some("proc-b")), "{done:?}");
+    let att = attempts_of_conn(&db.conn, &done.id).await;
+    let got: Vec<(&str, &str)> = att.iter().map(|a| (a.instance_id.as_str(), a.outcome.as_str())).collect();
+    assert_eq!(got, vec![("proc-a", "abandoned"), ("proc-b", "done")]);
+    db.conn.close().await.ok();
+    if let Some(admin) = pg_url() {
+        drop_pg_database(&admin, &url).await;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+async fn attempts_of_conn(conn: &sea_orm::DatabaseConnection, job_id: &str) -> Vec<job_attempts::Model> {
+    let mut v = job_attempts::Entity::find().filter(job_attempts::Column::JobId.eq(job_id)).all(conn).await.unwrap();
+    v.sort_by_key(|a| a.attempt);
+    v
+}
+
 async fn drop_pg_database(admin: &str, url: &str) {
     use sea_orm::ConnectionTrait;
     let name = url.rsplit('/').next().unwrap_or_default().to_string();
