@@ -178,6 +178,9 @@ async fn conclude_proposal(tx: &impl ConnectionTrait, ctx: &Ctx, p: &proposals::
     };
     trail::record(tx, now, &ctx.actor(), Change::new(&p.unit_id, PROPOSAL, &p.id, action).states(Some(from.as_str()), Some(to.as_str())).note(Some(note)))
         .await?;
+    // D10: a document escalated into this proposal resumes (adopted) or returns (rejected)
+    // in the same transaction as the decision.
+    crate::outgoing::on_proposal_decided(tx, &p.id).await?;
     Ok(to)
 }
 

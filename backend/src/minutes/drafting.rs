@@ -127,6 +127,8 @@ pub async fn superior_approval(state: &AppState, actor: &Actor, id: &str, req: &
         ],
     )
     .await?;
+    // D10: now decided — an escalated document waiting for this proposal resumes.
+    crate::outgoing::on_proposal_decided(&*tx, &p.id).await?;
     tx.commit().await?;
     Ok(json!({
         "id": p.id, "state": to.as_str(), "superior_document_ref": document_ref,
