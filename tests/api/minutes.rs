@@ -804,11 +804,13 @@ async fn r18_archive_package_has_manifest_with_sha256_of_every_file() {
     let (d, _, _, archive_id) = archived_case(&app).await;
     let sunli = app.login("sunli").await;
     // Listing with kind and q.
-    let l = sunli.get(&format!("/api/v1/units/{}/archive?kind=deliberation&q=服务器", app.unit())).await;
+    let l = sunli.get(&format!("/api/v1/units/{}/archive?kind=proposal&q=服务器", app.unit())).await;
     let items = l.ok()["items"].as_array().unwrap().clone();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["id"], json!(archive_id));
     assert_eq!(items[0]["proposal_id"], json!(d.proposals[0]));
+    assert_eq!(items[0]["kind"], "proposal");
+    assert_eq!(sunli.get(&format!("/api/v1/units/{}/archive?kind=deliberation", app.unit())).await.ok()["items"].as_array().unwrap().len(), 2);
     assert_eq!(sunli.get(&format!("/api/v1/units/{}/archive?kind=outgoing", app.unit())).await.ok()["items"], json!([]));
     // Staff cannot read the archive; deputies may list but not export.
     app.login("hejun").await.get(&format!("/api/v1/units/{}/archive", app.unit())).await.err("forbidden");

@@ -35,7 +35,9 @@ use yishi_domain::deliberation::minutes::MinutesBody;
 use yishi_domain::enums::{Category, MeetingType};
 use yishi_domain::money::Money;
 
-pub const KIND_DELIBERATION: &str = "deliberation";
+/// An archived proposal with its meeting records (the frontend's and the routing flows'
+/// kinds are object types: `proposal`, `outgoing`, `incoming`).
+pub const KIND_DELIBERATION: &str = "proposal";
 
 async fn name(db: &impl ConnectionTrait, id: &str) -> AppResult<String> {
     crate::org::display_name(db, id).await
@@ -352,8 +354,8 @@ pub async fn list_archive(State(state): State<AppState>, Path(unit): Path<String
     let (limit, offset) = page(q.limit, q.cursor.as_deref());
     let mut query = archive_items::Entity::find().filter(archive_items::Column::UnitId.eq(unit));
     if let Some(k) = q.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
-        // The catalogue lists archived proposals with their meeting records under either name.
-        let k = if k == "proposal" { KIND_DELIBERATION } else { k };
+        // "deliberation" is accepted as another name for archived proposals.
+        let k = if k == "deliberation" { KIND_DELIBERATION } else { k };
         query = query.filter(archive_items::Column::Kind.eq(k));
     }
     if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
