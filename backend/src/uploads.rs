@@ -108,27 +108,7 @@ pub async fn store_bytes(
         AppError::rule("R44", "不接受此类文件（仅限 PDF、图片、Office/OFD 文档、压缩包和纯文本）")
             .with_details(serde_json::json!({"field": "file"}))
     })?;
-    let sha = hex::encode(Sha256::digest(bytes));
-    let path = blob_path(state, &sha);
-    if !path.exists() {
-        if let Some(dir) = path.parent() {
-            tokio::fs::create_dir_all(dir).await.map_err(AppError::internal)?;
-        }
-        // Write then rename, and fsync: an acknowledged upload survives a crash (R43).
-        let tmp = path.with_extension(format!("tmp-{}", uuid::Uuid::now_v7()));
-        let data = bytes.to_vec();
-        let tmp2 = tmp.clone();
-        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            use std::io::Write;
-            let mut f = std::fs::File::create(&tmp2)?;
-            f.write_all(&data)?;
-            f.sync_all()
-        })
-        .await
-        .map_err(AppError::internal)?
-        .map_err(AppError::internal)?;
-        tokio::fs::rename(&tmp, &path).await.map_err(AppError::internal)?;
-    }
+    let sha = write_blob(state, bytes).await?;
     let m = attachments::ActiveModel {
         id: Set(uuid::Uuid::now_v7().to_string()),
         unit_id: Set(unit_id.to_string()),
@@ -144,6 +124,32 @@ pub async fn store_bytes(
     .insert(tx)
     .await?;
     Ok(m)
+}
+
+/// Stores bytes in the content-addressed blob store (write, fsync, rename: an acknowledged
+/// file survives a crash, R43) and returns their SHA-256.
+pub async fn write_blob(state: &AppState, bytes: &[u8]) -> AppResult<String> {
+    let sha = hex::encode(Sha256::digest(bytes));
+    let path = blob_path(state, &sha);
+    if !path.exists() {
+        if let Some(dir) = path.parent() {
+            tokio::fs::create_dir_all(dir).await.map_err(AppError::internal)?;
+        }
+        let tmp = path.with_extension(format!("tmp-{}", uuid::Uuid::now_v7()));
+        let data = bytes.to_vec();
+        let tmp2 = tmp.clone();
+        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            use std::io::Write;
+            let mut f = std::fs::File::create(&tmp2)?;
+            f.write_all(&data)?;
+            f.sync_all()
+        })
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::internal)?;
+        tokio::fs::rename(&tmp, &path).await.map_err(AppError::internal)?;
+    }
+    Ok(sha)
 }
 
 pub fn view(a: &attachments::Model) -> serde_json::Value {

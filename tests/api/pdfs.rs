@@ -84,3 +84,37 @@ async fn d14_p02_outgoing_pdf_has_number_and_is_visible_only_to_participants() {
     let (status, _, _) = app.login("luoyan").await.get_bytes(&format!("/api/v1/outgoing/{}/pdf", d.id)).await;
     assert!(status == 404 || status == 403, "{status}");
 }
+
+/// R18 / D14 / P01: archive packages carry the rendered PDFs, and every file matches the
+/// SHA-256 in the manifest.
+#[tokio::test]
+async fn r18_archive_packages_hold_pdfs_matching_their_manifest() {
+    use sha2::Digest;
+    use std::io::Read;
+    use yishi::store::entities::archive_items;
+    let app = seeded().await;
+    let items = archive_items::Entity::find().filter(archive_items::Column::UnitId.eq(app.unit())).all(app.db()).await.unwrap();
+    let kinds: Vec<&str> = items.iter().map(|a| a.kind.as_str()).collect();
+    assert!(kinds.contains(&"outgoing") && kinds.iter().any(|k| *k != "outgoing"), "{kinds:?}");
+    let principal = app.login("zhangwei").await;
+    for item in &items {
+        let (status, _, bytes) = principal.get_bytes(&format!("/api/v1/archive/{}/package", item.id)).await;
+        assert_eq!(status, 200, "{}: {}", item.kind, String::from_utf8_lossy(&bytes));
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        let manifest: serde_json::Value = {
+            let mut s = String::new();
+            zip.by_name("manifest.json").unwrap().read_to_string(&mut s).unwrap();
+            serde_json::from_str(&s).unwrap()
+        };
+        let files = manifest["files"].as_array().unwrap();
+        assert!(files.iter().any(|f| f["path"].as_str().unwrap().ends_with(".pdf")), "{} package without PDF: {manifest}", item.kind);
+        for f in files {
+            let mut buf = Vec::new();
+            zip.by_name(f["path"].as_str().unwrap()).unwrap().read_to_end(&mut buf).unwrap();
+            assert_eq!(hex::encode(sha2::Sha256::digest(&buf)), f["sha256"].as_str().unwrap(), "{}", f["path"]);
+            if f["path"].as_str().unwrap().ends_with(".pdf") {
+                assert!(buf.starts_with(b"%PDF"));
+            }
+        }
+    }
+}

@@ -333,6 +333,10 @@ async fn load_for_change(tx: &impl ConnectionTrait, ctx: &Ctx, id: &str, now: Da
     if !may_read_proposal(tx, ctx, &p, now).await? {
         return Err(AppError::not_found());
     }
+    // R18: archived records are read-only for everyone, whatever the action.
+    if p.state == "archived" {
+        return Err(yishi_domain::deliberation::minutes::archived_error().into());
+    }
     Ok(p)
 }
 

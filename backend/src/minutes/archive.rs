@@ -236,6 +236,8 @@ pub(crate) async fn archive_proposal(
         },
         "trail": trail::of(tx, "proposal", &p.id).await?,
     });
+    let mut content = content;
+    content["rendered"] = json!(render_minutes_pdfs(state, tx, &confirmed_minutes.meeting_id).await);
     let built = package_files(state, &content).await?;
     let manifest = manifest_of(&built);
     let id = super::new_id();
@@ -285,6 +287,23 @@ fn safe_name(s: &str) -> String {
 /// content-addressed store and must still hash to their recorded SHA-256.
 pub async fn package_files(state: &AppState, content: &Value) -> AppResult<Vec<(String, Vec<u8>)>> {
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    if content["kind"] == json!("outgoing") {
+        // An issued document (D14): its snapshot, its attachments and its PDF.
+        let mut doc = content.clone();
+        if let Some(o) = doc.as_object_mut() {
+            o.remove("rendered");
+        }
+        files.push(("document.json".into(), pretty(&doc)?));
+        for (n, a) in content["attachments"].as_array().cloned().unwrap_or_default().iter().enumerate() {
+            let bytes = blob(state, a["sha256"].as_str().unwrap_or("")).await?;
+            files.push((format!("attachments/{:02}-{}", n + 1, safe_name(a["file_name"].as_str().unwrap_or("附件"))), bytes));
+        }
+        for r in content["rendered"].as_array().cloned().unwrap_or_default() {
+            let (Some(path), Some(sha)) = (r["path"].as_str(), r["sha256"].as_str()) else { continue };
+            files.push((path.to_string(), blob(state, sha).await?));
+        }
+        return Ok(files);
+    }
     files.push(("proposal.json".into(), pretty(&json!({"proposal": content["proposal"], "preconsult_records": content["preconsult_records"], "attachments": content["attachments"]}))?));
     let meetings = content["meetings"].as_array().cloned().unwrap_or_default();
     files.push(("notice.json".into(), pretty(&Value::Array(meetings.iter().map(|m| m["notice"].clone()).collect()))?));
@@ -309,6 +328,39 @@ pub async fn package_files(state: &AppState, content: &Value) -> AppResult<Vec<(
         files.push((path.to_string(), blob(state, sha).await?));
     }
     Ok(files)
+}
+
+/// P01/P03 in the archive: every approved (or superseded) version of the meeting's minutes
+/// rendered to PDF and stored in the blob store. Best effort: a server without CJK fonts
+/// still archives (the JSON and text versions are complete), and says so in the log.
+async fn render_minutes_pdfs(state: &AppState, tx: &impl ConnectionTrait, meeting_id: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    let versions = match minutes::Entity::find()
+        .filter(minutes::Column::MeetingId.eq(meeting_id.to_string()))
+        .order_by_asc(minutes::Column::VersionNo)
+        .all(tx)
+        .await
+    {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::warn!(error = %e, "archive: cannot list minutes versions for rendering");
+            return out;
+        }
+    };
+    for v in versions.into_iter().filter(|v| v.state == "approved" || v.state == "superseded") {
+        let rendered = async {
+            let body = parse_body(&v)?;
+            let doc = crate::http::pdfs::minutes_document(state, &body, v.serial.clone(), false, &Default::default()).await?;
+            let bytes = crate::pdf::render_minutes(state, doc).await?;
+            crate::uploads::write_blob(state, &bytes).await
+        }
+        .await;
+        match rendered {
+            Ok(sha) => out.push(json!({"path": format!("minutes/{}-v{}.pdf", v.root_id, v.version_no), "sha256": sha})),
+            Err(e) => tracing::warn!(error = %e, minutes = %v.id, "archive: minutes PDF not rendered"),
+        }
+    }
+    out
 }
 
 async fn blob(state: &AppState, sha: &str) -> AppResult<Vec<u8>> {

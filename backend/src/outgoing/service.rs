@@ -1064,15 +1064,29 @@ pub async fn issue(state: &AppState, ctx: &Ctx, id: &str) -> AppResult<String> {
         .note(Some("电子文档网上存档（含各版本和办理记录）"))
         .permanent();
     trail::record(&*op.tx, op.now, &actor, change).await?;
-    // The archive record: a snapshot of the document with its versions and trail, and the
-    // digest of that snapshot; the PDF is added to the package by the renderer.
+    // The archive record (R18, D14): a snapshot of the document with its versions and trail,
+    // its GB/T 9704 PDF, its attachments, and the manifest of SHA-256 digests of every file.
     let fresh = Doc::load(&*op.tx, &d.id).await?;
-    let snapshot = view::full(&*op.tx, &fresh, &op.org, true).await?;
-    let content = serde_json::to_string(&snapshot)?;
-    let digest = {
-        use sha2::{Digest, Sha256};
-        hex::encode(Sha256::digest(content.as_bytes()))
+    let mut snapshot = view::full(&*op.tx, &fresh, &op.org, true).await?;
+    snapshot["kind"] = json!(OBJECT_TYPE);
+    let rendered = async {
+        let model = crate::http::pdfs::official_document(state, &fresh).await?;
+        let bytes = crate::pdf::render_document(state, model).await?;
+        crate::uploads::write_blob(state, &bytes).await
+    }
+    .await;
+    snapshot["rendered"] = match rendered {
+        Ok(sha) => json!([{ "path": format!("{}.pdf", d.number.clone().unwrap_or_else(|| "document".into())), "sha256": sha }]),
+        Err(e) => {
+            tracing::warn!(error = %e, document = %d.id, "archive: document PDF not rendered");
+            json!([])
+        }
     };
+    let files = crate::minutes::archive::package_files(state, &snapshot).await?;
+    let mut manifest = crate::minutes::archive::manifest_of(&files);
+    manifest["document_id"] = json!(d.id);
+    manifest["content_sha256"] = json!(d.content_sha256);
+    let content = serde_json::to_string(&snapshot)?;
     archive_items::ActiveModel {
         id: Set(new_id()),
         unit_id: Set(d.unit_id.clone()),
@@ -1085,12 +1099,7 @@ pub async fn issue(state: &AppState, ctx: &Ctx, id: &str) -> AppResult<String> {
         category: Set(Some(d.doc_type.clone())),
         serial: Set(d.number.clone()),
         content: Set(content),
-        manifest: Set(json!({
-            "document_id": d.id,
-            "content_sha256": d.content_sha256,
-            "files": [{"name": "document.json", "sha256": digest}],
-        })
-        .to_string()),
+        manifest: Set(manifest.to_string()),
         created_by: Set(ctx.user_id.clone()),
         created_at: Set(op.now),
     }
