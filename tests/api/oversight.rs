@@ -140,6 +140,7 @@ async fn s02_clean_deliberation_passes_every_check_and_only_red_hides_it() {
     assert!(red["deliberations"].as_array().unwrap().is_empty(), "{red}");
     assert!(red["unit_checks"].as_array().unwrap().is_empty());
     assert_eq!(red["summary"]["red_flags"], 0);
+    assert_eq!(red["summary"]["passed"], r["summary"]["passed"], "the summary counts every check, also in the red-only view");
     // The principal may look too; a staff member and the clerk may not.
     compliance(&app, "zhangwei", "").await;
     app.login("hejun").await.get(&format!("/api/v1/units/{}/compliance", app.unit())).await.err("forbidden");

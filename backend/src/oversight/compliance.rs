@@ -111,6 +111,26 @@ impl Filters {
             .filter(|c| !self.only_red || c.status.is_red())
             .collect()
     }
+
+    /// [`Filters::keep`], counting the statuses in `counts` before the only-red filter (the
+    /// summary tells how many checks passed even when only the red ones are listed).
+    fn count_keep(&self, counts: &mut Counts, checks: Vec<Check>) -> Vec<Check> {
+        for c in checks.iter().filter(|c| self.rules.as_ref().is_none_or(|r| r.contains(&c.rule))) {
+            match c.status {
+                Status::Passed => counts.passed += 1,
+                Status::Warning => counts.warning += 1,
+                Status::Violated => counts.violated += 1,
+            }
+        }
+        self.keep(checks)
+    }
+}
+
+#[derive(Default)]
+struct Counts {
+    passed: usize,
+    warning: usize,
+    violated: usize,
 }
 
 /// Replaces user ids in messages with display names (ids are UUIDs: no accidental match).
@@ -141,6 +161,7 @@ pub async fn report(state: &AppState, unit: &str, f: &Filters) -> AppResult<Valu
     let names = splitting::user_names(db, unit).await?;
     let ctx = Context { calendar: &calendar, settings: &settings, principal_ids: &principal_ids, now };
     let dfacts = facts::deliberations(db, unit).await?;
+    let mut counts = Counts::default();
 
     let mut deliberations = Vec::new();
     if f.wants("deliberations") {
@@ -174,7 +195,7 @@ pub async fn report(state: &AppState, unit: &str, f: &Filters) -> AppResult<Valu
                     "status": worst(&ic).as_str(), "checks": checks_json(&ic),
                 }));
             }
-            let all = f.keep(all);
+            let all = f.count_keep(&mut counts, all);
             if all.is_empty() && (f.only_red || f.rules.is_some()) {
                 continue;
             }
@@ -196,7 +217,7 @@ pub async fn report(state: &AppState, unit: &str, f: &Filters) -> AppResult<Valu
                 continue;
             }
             let checks: Vec<Check> = [dl::check_premeeting(&ctx, p), dl::check_archive(p, &dfacts.archive)].into_iter().flatten().collect();
-            let checks = f.keep(humanize(checks, &names));
+            let checks = f.count_keep(&mut counts, humanize(checks, &names));
             if checks.is_empty() {
                 continue;
             }
@@ -220,7 +241,7 @@ pub async fn report(state: &AppState, unit: &str, f: &Filters) -> AppResult<Valu
                 deputy_in_charge: dd.deputies.get(&row.main_section_id).cloned().flatten(),
                 office_directors: office_directors.clone(),
             };
-            let checks = f.keep(humanize(docs::outgoing_checks(d, &org, settings.fund_threshold.fen()), &names));
+            let checks = f.count_keep(&mut counts, humanize(docs::outgoing_checks(d, &org, settings.fund_threshold.fen()), &names));
             if checks.is_empty() {
                 continue;
             }
@@ -234,7 +255,7 @@ pub async fn report(state: &AppState, unit: &str, f: &Filters) -> AppResult<Valu
             if !f.in_range(row.created_at) {
                 continue;
             }
-            let checks = f.keep(humanize(docs::check_deadline(d, &calendar, now).into_iter().collect(), &names));
+            let checks = f.count_keep(&mut counts, humanize(docs::check_deadline(d, &calendar, now).into_iter().collect(), &names));
             if checks.is_empty() {
                 continue;
             }
@@ -254,7 +275,7 @@ pub async fn report(state: &AppState, unit: &str, f: &Filters) -> AppResult<Valu
         } else {
             Check::new("R19", "audit_chain", "审计日志完整性", Status::Violated, "审计日志哈希链校验失败：有记录被篡改、删除或调换顺序，请审计管理员核查")
         });
-        let checks = f.keep(checks);
+        let checks = f.count_keep(&mut counts, checks);
         if !checks.is_empty() {
             unit_checks.push(json!({
                 "object_type": "unit", "object_id": unit, "title": "单位整体", "status": worst(&checks).as_str(), "checks": checks_json(&checks),
@@ -272,18 +293,6 @@ pub async fn report(state: &AppState, unit: &str, f: &Filters) -> AppResult<Valu
         }
     }
 
-    let mut counts: HashMap<&str, usize> = HashMap::new();
-    let mut tally = |arr: &Vec<Value>| {
-        for e in arr {
-            for c in e["checks"].as_array().into_iter().flatten() {
-                *counts.entry(status_key(c)).or_default() += 1;
-            }
-        }
-    };
-    tally(&deliberations);
-    tally(&proposals);
-    tally(&documents);
-    tally(&unit_checks);
     let open_flags = flags.iter().filter(|x| x["state"] == "open").count();
     Ok(json!({
         "unit_id": unit,
@@ -293,10 +302,10 @@ pub async fn report(state: &AppState, unit: &str, f: &Filters) -> AppResult<Valu
             "category": f.category.map(|c| c.as_str()), "only_red": f.only_red, "rule": f.rules, "kind": f.kinds,
         },
         "summary": {
-            "passed": counts.get("passed").copied().unwrap_or(0),
-            "warning": counts.get("warning").copied().unwrap_or(0),
-            "violated": counts.get("violated").copied().unwrap_or(0),
-            "red_flags": counts.get("warning").copied().unwrap_or(0) + counts.get("violated").copied().unwrap_or(0) + open_flags,
+            "passed": counts.passed,
+            "warning": counts.warning,
+            "violated": counts.violated,
+            "red_flags": counts.warning + counts.violated + open_flags,
             "splitting_flags": open_flags,
         },
         "deliberations": deliberations,
@@ -305,14 +314,6 @@ pub async fn report(state: &AppState, unit: &str, f: &Filters) -> AppResult<Valu
         "unit_checks": unit_checks,
         "splitting": flags,
     }))
-}
-
-fn status_key(c: &Value) -> &'static str {
-    match c["status"].as_str() {
-        Some("violated") => "violated",
-        Some("warning") => "warning",
-        _ => "passed",
-    }
 }
 
 // ------------------------------------------------------------------ CSV

@@ -25,6 +25,7 @@
 //!   "unit_id": "…", "generated_at": "2026-11-30T04:00:00Z",
 //!   "filters": {"from": null, "to": null, "category": null, "only_red": false, "rule": null, "kind": ["deliberations", …]},
 //!   "summary": {"passed": 40, "warning": 3, "violated": 1, "red_flags": 5, "splitting_flags": 1},
+//!                                         // counts of all checks matching the filters, also with only_red
 //!   "deliberations": [{
 //!       "object_type": "meeting", "object_id": "…", "meeting_id": "…", "title": "党组会议（2026-11-25）",
 //!       "meeting_title": "…", "meeting_type": "party_group", "starts_at": "…", "date": "2026-11-25", "state": "closed",
