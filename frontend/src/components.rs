@@ -133,15 +133,37 @@ pub fn Card(#[prop(into, optional)] title: String, children: Children) -> impl I
     }
 }
 
-/// A labelled form field; the label wraps the control so clicks and screen readers work.
+/// A labelled form field. The label points at the control with `for` (a wrapping label
+/// would give a `<select>` the text of all its options as its accessible name); the hint is
+/// linked with `aria-describedby`.
 #[component]
 pub fn Field(#[prop(into)] label: String, #[prop(into, optional)] hint: String, children: Children) -> impl IntoView {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let id = format!("field-{n}");
+    let hint_id = format!("field-{n}-hint");
+    let has_hint = !hint.is_empty();
+    let node = NodeRef::<leptos::html::Div>::new();
+    let (id2, hint_id2) = (id.clone(), hint_id.clone());
+    Effect::new(move |_| {
+        let Some(div) = node.get() else { return };
+        let (id, hint_id) = (id2.clone(), hint_id2.clone());
+        // The node ref is set before the children are attached: look after this frame.
+        request_animation_frame(move || {
+            if let Ok(Some(ctrl)) = div.query_selector("input, select, textarea") {
+                ctrl.set_id(&id);
+                if has_hint {
+                    let _ = ctrl.set_attribute("aria-describedby", &hint_id);
+                }
+            }
+        });
+    });
     view! {
-        <label class="field">
-            <span class="field-label">{label}</span>
+        <div class="field" node_ref=node>
+            <label class="field-label" for=id>{label}</label>
             {children()}
-            {(!hint.is_empty()).then(|| view! { <span class="hint">{hint.clone()}</span> })}
-        </label>
+            {has_hint.then(|| view! { <span class="hint" id=hint_id>{hint.clone()}</span> })}
+        </div>
     }
 }
 

@@ -59,6 +59,8 @@ pub struct Session {
     pub unit: RwSignal<Option<String>>,
     /// Bumped on every server-sent event; pages showing live data refetch when it changes.
     pub events: RwSignal<u64>,
+    /// The last event's payload (`{kind, data: {object_type, object_id, …}}`).
+    pub last_event: RwSignal<Value>,
     /// The current unit's people (`GET /units/{unit}/members`), for names and pickers.
     pub members: RwSignal<Vec<Value>>,
     pub sections: RwSignal<Vec<Value>>,
@@ -71,6 +73,7 @@ impl Session {
             loaded: RwSignal::new(false),
             unit: RwSignal::new(None),
             events: RwSignal::new(0),
+            last_event: RwSignal::new(Value::Null),
             members: RwSignal::new(Vec::new()),
             sections: RwSignal::new(Vec::new()),
         }
@@ -202,6 +205,23 @@ pub fn person(session: &Session, v: &Value) -> String {
     }
 }
 
+/// Refetches `res` when a server event concerns the object `id` (someone else acted on it).
+pub fn refetch_on_event<T: 'static>(session: Session, id: String, res: LocalResource<T>) {
+    Effect::new(move |seen: Option<u64>| {
+        let n = session.events.get();
+        if seen.is_some() {
+            let hit = session.last_event.with_untracked(|e| {
+                let d = e.get("data").unwrap_or(e);
+                [d.s("object_id"), d.s("proposal_id"), d.s("meeting_id"), d.s("minutes_id")].contains(&id)
+            });
+            if hit {
+                res.refetch();
+            }
+        }
+        n
+    });
+}
+
 pub fn use_session() -> Session {
     expect_context::<Session>()
 }
@@ -222,12 +242,14 @@ thread_local! {
 }
 
 /// Event names the server might use besides the default `message`; any of them refreshes.
-const EVENT_NAMES: &[&str] = &["message", "task", "tasks", "vote", "ballot", "update", "resync"];
+const EVENT_NAMES: &[&str] = &["message", "task", "vote", "meeting", "resync"];
 
 fn start_events(session: Session) {
     stop_events();
     let Ok(source) = web_sys::EventSource::new(&api::url("/events")) else { return };
-    let on_event = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_ev: web_sys::MessageEvent| {
+    let on_event = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+        let payload = ev.data().as_string().and_then(|d| serde_json::from_str::<Value>(&d).ok()).unwrap_or(Value::Null);
+        session.last_event.set(payload);
         session.events.update(|n| *n += 1);
     });
     for name in EVENT_NAMES {

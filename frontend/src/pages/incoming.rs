@@ -143,6 +143,7 @@ pub fn IncomingDetail(id: String) -> impl IntoView {
             async move { api::get(&format!("/incoming/{id}")).await }
         })
     };
+    crate::session::refetch_on_event(use_session(), id.clone(), res);
     let reload = Callback::new(move |_: Value| res.refetch());
     view! { {show(res, move |d: Value| view! { <IncomingView d=d reload=reload/> })} }
 }

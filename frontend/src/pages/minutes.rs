@@ -27,6 +27,7 @@ pub fn MinutesPage(id: String) -> impl IntoView {
             async move { api::get(&format!("/minutes/{id}")).await }
         })
     };
+    crate::session::refetch_on_event(use_session(), id.clone(), res);
     let reload = Callback::new(move |_: Value| res.refetch());
     view! { {show(res, move |m: Value| view! { <MinutesView m=m reload=reload/> })} }
 }
@@ -273,6 +274,7 @@ pub fn PublicationPage(id: String) -> impl IntoView {
             async move { api::get(&format!("/publications/{id}")).await }
         })
     };
+    crate::session::refetch_on_event(use_session(), id.clone(), res);
     let reload = Callback::new(move |_: Value| res.refetch());
     // Kept outside the view so the confirmation survives the reload after submitting.
     let sent = RwSignal::new(false);

@@ -379,6 +379,7 @@ pub fn OutgoingDetail(id: String) -> impl IntoView {
             async move { api::get(&format!("/outgoing/{id}")).await }
         })
     };
+    crate::session::refetch_on_event(use_session(), id.clone(), res);
     let reload = Callback::new(move |_: Value| res.refetch());
     view! { {show(res, move |d: Value| view! { <OutgoingView d=d reload=reload/> })} }
 }

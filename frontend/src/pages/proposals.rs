@@ -293,6 +293,7 @@ pub fn ProposalDetail(id: String) -> impl IntoView {
             async move { api::get(&format!("/proposals/{id}")).await }
         })
     };
+    crate::session::refetch_on_event(use_session(), id.clone(), res);
     let reload = Callback::new(move |_: Value| res.refetch());
     view! { {show(res, move |p: Value| view! { <ProposalView p=p reload=reload/> })} }
 }

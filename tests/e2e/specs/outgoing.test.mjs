@@ -8,7 +8,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launch, close, signIn, step, open, act, settleAction, shot, idFromUrl, assert } from '../lib.mjs';
 
-const TITLE = `关于开展2027年度耕地保护专项督查的通知（端到端测试 ${Date.now() % 100000}）`;
+const TITLE = `关于开展2027年度国土空间规划实施监测的通知（端到端测试 ${Date.now() % 100000}）`;
 const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'artifacts');
 const state = {};
 
@@ -21,7 +21,8 @@ async function headerState(page) {
 }
 
 test('(b) 发文：拟稿、审核、会签、核稿、签发、编号、印发，生成 PDF', async (t) => {
-  const drafter = await signIn('gaofei');
+  // huangxin (规划处) drafts: the demo has gaofei away on training (AB岗, D11).
+  const drafter = await signIn('huangxin');
 
   await step(t, '承办人拟稿（结构化正文）并提交处室审核（D04）', async () => {
     await open(drafter, '/outgoing/new');
@@ -49,7 +50,7 @@ test('(b) 发文：拟稿、审核、会签、核稿、签发、编号、印发�
   });
 
   await step(t, '处室负责人审核通过', async () => {
-    const head = await signIn('zhengkai');
+    const head = await signIn('zhoujie');
     await open(head, `/outgoing/${state.doc}`);
     const form = head.locator('form:has(h3:has-text("处室审核"))');
     await form.getByLabel('意见').fill('同意，请送财务处会签。');
