@@ -25,20 +25,26 @@ export async function close() {
   await browser?.close();
 }
 
-/** A signed-in page for `username` in its own browser context. */
-export async function signIn(username, { width = 1280 } = {}) {
+/** A fresh page in its own browser context (its own cookies). */
+export async function newPage({ width = 1280, username = 'anonymous' } = {}) {
   const context = await browser.newContext({ viewport: { width, height: 900 }, locale: 'zh-CN' });
   const page = await context.newPage();
   page.setDefaultTimeout(15000);
   page.on('pageerror', (e) => console.log(`[${username}] pageerror: ${e.message}`));
+  page.username = username;
+  pages.add(page);
+  page.on('close', () => pages.delete(page));
+  return page;
+}
+
+/** A signed-in page for `username` in its own browser context. */
+export async function signIn(username, { width = 1280 } = {}) {
+  const page = await newPage({ width, username });
   await page.goto(BASE + '/');
   await page.getByLabel('用户名').fill(username);
   await page.getByLabel('密码').fill(PASSWORD);
   await page.getByRole('button', { name: '登录' }).click();
   await page.waitForSelector('header.topbar');
-  page.username = username;
-  pages.add(page);
-  page.on('close', () => pages.delete(page));
   return page;
 }
 

@@ -25,7 +25,7 @@ for (const p of paths) {
   await page.waitForSelector('.splash', { state: 'detached', timeout: 10000 }).catch(() => {});
   await page.waitForTimeout(Number(process.env.WAIT || 600));
   const name = p.replace(/[^a-z0-9]+/gi, '_').replace(/^_|_$/g, '') || 'home';
-  await page.screenshot({ path: `${outDir}/${name}-${w}.png`, fullPage: true });
+  await page.screenshot({ path: `${outDir}/${name}-${w}.png`, fullPage: process.env.FULL !== '0' });
   console.log(`${outDir}/${name}-${w}.png`);
 }
 await browser.close();

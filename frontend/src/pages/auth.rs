@@ -67,8 +67,8 @@ pub fn ChangePassword(forced: bool) -> impl IntoView {
             submit.fail("两次输入的新密码不一致。");
             return;
         }
-        if n.chars().count() < 8 {
-            submit.fail("新密码至少 8 位，并包含字母和数字。");
+        if n.chars().count() < 10 {
+            submit.fail("新密码至少 10 位，并包含大写字母、小写字母、数字、符号中的至少三类。");
             return;
         }
         submit.run(
@@ -100,7 +100,7 @@ pub fn ChangePassword(forced: bool) -> impl IntoView {
                 <Field label="原密码">
                     <input type="password" autocomplete="current-password" required bind:value=old/>
                 </Field>
-                <Field label="新密码" hint="至少 8 位，包含字母和数字">
+                <Field label="新密码" hint="至少 10 位，包含大写字母、小写字母、数字、符号中的至少三类">
                     <input type="password" autocomplete="new-password" required bind:value=new/>
                 </Field>
                 <Field label="再次输入新密码">

@@ -47,7 +47,13 @@ const SECTION_TITLES: labels::Options = &[
     ("splitting", "拆分规避预警（S03）"),
     ("splitting_flags", "拆分规避预警（S03）"),
     ("red_flags", "红色预警"),
+    ("unit_checks", "单位级检查"),
 ];
+
+fn is_red(v: &Value) -> bool {
+    let st = v.first(&["status", "worst"]);
+    (!st.is_empty() && st != "passed") || v.arr("items").iter().any(is_red) || v.arr("checks").iter().any(|c| c.s("status") != "passed")
+}
 
 #[component]
 pub fn Compliance() -> impl IntoView {
@@ -63,40 +69,75 @@ pub fn Compliance() -> impl IntoView {
         </PageHeader>
         <p class="muted">"按会议通知时限、法定人数、末位表态、回避、主要领导否决理由、缩短通知、缓议后紧急无记名投票等规则逐项检查（S02）；同一处室向同一收款方的拆分支出预警（S03）。"</p>
         {show(res, move |v: Value| {
+            let summary = v.get("summary").cloned().unwrap_or(Value::Null);
             let sections: Vec<(String, Vec<Value>)> = match &v {
                 Value::Array(a) => vec![("items".to_string(), a.clone())],
                 Value::Object(m) => m
                     .iter()
-                    .filter_map(|(k, v)| v.as_array().filter(|a| a.iter().all(Value::is_object)).map(|a| (k.clone(), a.clone())))
+                    .filter_map(|(k, v)| v.as_array().filter(|a| !a.is_empty() && a.iter().all(Value::is_object)).map(|a| (k.clone(), a.clone())))
                     .collect(),
                 _ => Vec::new(),
             };
-            if sections.iter().all(|(_, a)| a.is_empty()) {
-                return view! { <Empty text="暂无需要检查的事项。"/> }.into_any();
-            }
-            sections.into_iter().filter(|(_, a)| !a.is_empty()).map(|(key, list)| view! {
-                <Card title=labels::lookup(SECTION_TITLES, &key).to_string()>
-                    {list.into_iter().map(|entry| view! { <ComplianceEntry entry=entry only_red=only_red/> }).collect_view()}
-                </Card>
-            }).collect_view().into_any()
+            let any_red = sections.iter().any(|(_, a)| a.iter().any(|e| is_red(e) || e.get("payee").is_some()));
+            view! {
+                {(!summary.is_null()).then(|| view! {
+                    <div class="card row">
+                        <Badge text=format!("合规 {}", summary.s("passed")) tone="good"/>
+                        <Badge text=format!("提示 {}", summary.s("warning")) tone="warn"/>
+                        <Badge text=format!("违规 {}", summary.s("violated")) tone="bad"/>
+                        <Badge text=format!("拆分预警 {}", summary.s("splitting_flags")) tone="warn"/>
+                        <span class="muted small">{format!("检查时间 {}", fmt_time(&v.s("generated_at")))}</span>
+                    </div>
+                })}
+                {move || (only_red.get() && !any_red).then(|| view! { <Empty text="未发现提示或违规事项。"/> })}
+                {sections.into_iter().map(|(key, list)| {
+                    let red = list.iter().any(|e| is_red(e) || e.get("payee").is_some());
+                    view! {
+                        <div class:hidden=move || only_red.get() && !red>
+                            <Card title=labels::lookup(SECTION_TITLES, &key).to_string()>
+                                {list.into_iter().map(|entry| view! { <ComplianceEntry entry=entry only_red=only_red/> }).collect_view()}
+                            </Card>
+                        </div>
+                    }
+                }).collect_view()}
+            }.into_any()
         })}
     }
 }
 
+fn check_rows(checks: Vec<Value>, only_red: RwSignal<bool>) -> impl IntoView {
+    (!checks.is_empty()).then(|| view! {
+        <ul class="statements">
+            {checks.into_iter().map(|c| {
+                let red = c.s("status") != "passed";
+                view! {
+                    <li class:hidden=move || only_red.get() && !red>
+                        {status_badge(&c.s("status"))}" "
+                        <strong>{c.s("title")}</strong>" "
+                        <span class="muted small">{c.s("rule")}</span>
+                        <p>{c.s("message")}</p>
+                        {(!c.arr("evidence").is_empty()).then(|| view! {
+                            <p class="small">"依据："
+                                {c.arr("evidence").iter().map(|e| {
+                                    let label = e.first(&["label", "type"]);
+                                    match e.opt("link") {
+                                        Some(l) => view! { <a href=app_link(&l)>{label}</a>" " }.into_any(),
+                                        None => view! { <span>{label}" "</span> }.into_any(),
+                                    }
+                                }).collect_view()}
+                            </p>
+                        })}
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+    })
+}
+
 #[component]
 fn ComplianceEntry(entry: Value, only_red: RwSignal<bool>) -> impl IntoView {
-    let checks = entry.get("checks").and_then(Value::as_array).cloned().unwrap_or_default();
+    let red = is_red(&entry);
     let worst = entry.first(&["status", "worst"]);
-    let worst = if worst.is_empty() {
-        let rank = |s: &str| match s {
-            "violated" => 2,
-            "warning" => 1,
-            _ => 0,
-        };
-        checks.iter().map(|c| c.s("status")).max_by_key(|s| rank(s)).unwrap_or_default()
-    } else {
-        worst
-    };
     let is_flag = entry.get("payee").is_some();
     let title = if is_flag {
         format!("{} · {}", entry.first(&["section_name", "section_id"]), entry.s("payee"))
@@ -109,10 +150,10 @@ fn ComplianceEntry(entry: Value, only_red: RwSignal<bool>) -> impl IntoView {
         (!ty.is_empty() && !id.is_empty()).then(|| crate::router::object_href(&ty, &id)).filter(|h| h != "/")
     };
     let total = entry.opt("total").unwrap_or_else(|| entry.num("total_fen").map(|f| format!("{:.2}", f / 100.0)).unwrap_or_default());
-    let entry_red = worst != "passed" && !worst.is_empty();
-    let flag_items = entry.arr("items");
+    let sub_items: Vec<Value> = entry.arr("items").into_iter().filter(|i| i.get("checks").is_some()).collect();
+    let flag_items = if is_flag { entry.arr("items") } else { Vec::new() };
     view! {
-        <div class="item" class:hidden=move || only_red.get() && !entry_red && !is_flag>
+        <div class="item" class:hidden=move || only_red.get() && !red && !is_flag>
             <div class="item-head">
                 <h3>{match href {
                     Some(h) => view! { <a href=h>{title.clone()}</a> }.into_any(),
@@ -128,32 +169,20 @@ fn ComplianceEntry(entry: Value, only_red: RwSignal<bool>) -> impl IntoView {
                     }).collect_view()}
                 </ul>
             })}
-            {(!checks.is_empty()).then(|| view! {
-                <ul class="statements">
-                    {checks.into_iter().map(|c| {
-                        let red = c.s("status") != "passed";
-                        view! {
-                            <li class:hidden=move || only_red.get() && !red>
-                                {status_badge(&c.s("status"))}" "
-                                <strong>{c.s("title")}</strong>" "
-                                <span class="muted small">{c.s("rule")}</span>
-                                <p>{c.s("message")}</p>
-                                {(!c.arr("evidence").is_empty()).then(|| view! {
-                                    <p class="small">"依据："
-                                        {c.arr("evidence").iter().map(|e| {
-                                            let label = e.first(&["label", "type"]);
-                                            match e.opt("link") {
-                                                Some(l) => view! { <a href=app_link(&l)>{label}</a>" " }.into_any(),
-                                                None => view! { <span>{label}" "</span> }.into_any(),
-                                            }
-                                        }).collect_view()}
-                                    </p>
-                                })}
-                            </li>
-                        }
-                    }).collect_view()}
-                </ul>
-            })}
+            {check_rows(entry.arr("checks"), only_red)}
+            {sub_items.into_iter().map(|i| {
+                let red = is_red(&i);
+                let href = crate::router::object_href("proposal", &i.first(&["proposal_id", "object_id"]));
+                view! {
+                    <div class="sub-item" class:hidden=move || only_red.get() && !red>
+                        <div class="item-head">
+                            <h4><a href=href>{i.s("title")}</a></h4>
+                            {status_badge(&i.s("status"))}
+                        </div>
+                        {check_rows(i.arr("checks"), only_red)}
+                    </div>
+                }
+            }).collect_view()}
         </div>
     }
 }
@@ -245,18 +274,21 @@ pub fn Audit() -> impl IntoView {
                         <thead><tr><th>"序号"</th><th>"时间"</th><th>"操作人"</th><th>"操作"</th><th>"对象"</th><th>"变更"</th><th>"来源地址"</th></tr></thead>
                         <tbody>
                             {list.into_iter().map(|e| {
-                                let actor = session.name_of(&e.s("actor_id"));
-                                let behalf = e.opt("on_behalf_of").map(|b| format!("（代 {}）", session.name_of(&b)));
+                                // Names where known (the server's `actor_name`, or the unit directory); else the id.
+                                let actor_id = e.s("actor_id");
+                                let actor = e.opt("actor_name").unwrap_or_else(|| session.name_of(&actor_id));
+                                let actor_is_id = actor == actor_id;
+                                let behalf = e.opt("on_behalf_of_name").or_else(|| e.opt("on_behalf_of").map(|b| session.name_of(&b))).map(|b| format!("（代 {b}）"));
                                 let change = change_text(&e);
                                 view! {
                                     <tr>
                                         <td class="mono">{e.s("seq")}</td>
-                                        <td class="small">{fmt_time(&e.s("at"))}</td>
-                                        <td>{actor}{behalf}</td>
+                                        <td class="small nowrap">{fmt_time(&e.s("at"))}</td>
+                                        <td class:mono=actor_is_id class:small=actor_is_id>{actor}{behalf}</td>
                                         <td>{e.s("action")}</td>
                                         <td class="small">{labels::lookup(labels::OBJECT_TYPES, &e.s("object_type")).to_string()}<div class="mono muted">{e.s("object_id")}</div></td>
                                         <td class="small">{change}</td>
-                                        <td class="mono small">{e.s("client_addr")}</td>
+                                        <td class="mono small nowrap">{e.s("client_addr")}</td>
                                     </tr>
                                 }
                             }).collect_view()}
