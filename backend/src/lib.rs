@@ -19,6 +19,7 @@ pub mod jobs;
 pub mod minutes;
 pub mod org;
 pub mod oversight;
+pub mod pdf;
 pub mod outgoing;
 pub mod startup;
 pub mod state;

@@ -2,6 +2,7 @@
 //! when YISHI_TEST_DATABASE_URL is set. Each test gets its own database.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod crossflow;
 mod deliberation;
 mod durability;
 mod incoming;
@@ -9,5 +10,6 @@ mod jobs;
 mod minutes;
 mod outgoing;
 mod oversight;
+mod pdfs;
 mod platform;
 mod robustness;

@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod api;
 pub mod openapi;
+pub mod pdfs;
 pub mod platform;
 pub mod session;
 
@@ -33,6 +34,7 @@ pub fn api(state: AppState) -> Api {
     let api = crate::deliberation::routes(api);
     let api = crate::incoming::routes(api);
     let api = crate::outgoing::routes(api);
+    let api = pdfs::routes(api);
     let api = crate::minutes::routes(api);
     api
 }
