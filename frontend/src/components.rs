@@ -102,9 +102,11 @@ where
 {
     let session = use_session();
     move || {
-        // Names and section titles come from the unit directory, which may arrive after the page.
-        session.members.track();
-        session.sections.track();
+        // Names and section titles come from the unit directory: render once it is there,
+        // never again because of it (a re-render would drop what the user typed).
+        if !session.directory_ready.get() {
+            return view! { <Loading/> }.into_any();
+        }
         match res.get() {
         None => view! { <Loading/> }.into_any(),
         Some(Err(e)) => view! { <ErrorBox error=e/> }.into_any(),

@@ -64,6 +64,9 @@ pub struct Session {
     /// The current unit's people (`GET /units/{unit}/members`), for names and pickers.
     pub members: RwSignal<Vec<Value>>,
     pub sections: RwSignal<Vec<Value>>,
+    /// True once the unit's people and sections have been asked for (loaded or not), so
+    /// pages render once with names instead of re-rendering (and losing input) later.
+    pub directory_ready: RwSignal<bool>,
 }
 
 impl Session {
@@ -76,6 +79,7 @@ impl Session {
             last_event: RwSignal::new(Value::Null),
             members: RwSignal::new(Vec::new()),
             sections: RwSignal::new(Vec::new()),
+            directory_ready: RwSignal::new(false),
         }
     }
 
@@ -99,7 +103,11 @@ impl Session {
         self.unit.set(unit.clone());
         self.members.set(Vec::new());
         self.sections.set(Vec::new());
-        let Some(unit) = unit else { return };
+        let Some(unit) = unit else {
+            self.directory_ready.set(true);
+            return;
+        };
+        self.directory_ready.set(false);
         let this = *self;
         leptos::task::spawn_local(async move {
             // Both lists are conveniences (names, pickers); pages still work without them.
@@ -109,6 +117,7 @@ impl Session {
             if let Ok(v) = api::get(&format!("/units/{unit}/sections")).await {
                 this.sections.set(util::items(&v));
             }
+            this.directory_ready.set(true);
         });
     }
 

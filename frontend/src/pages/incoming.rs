@@ -160,7 +160,8 @@ fn IncomingView(d: Value, reload: Callback<Value>) -> impl IntoView {
         ("密级", labels::lookup(SECRECY, &d.s("secrecy")).to_string()),
         ("紧急程度", labels::lookup(URGENCY, &d.s("urgency")).to_string()),
         ("收文日期", d.s("received_on")),
-        ("办理期限", fmt_time(&d.first(&["due_at", "deadline"]))),
+        // The deadline is a date; `due_at` is the end of that day (shown as the next midnight).
+        ("办理期限", d.opt("deadline").unwrap_or_else(|| fmt_time(&d.s("due_at")))),
         ("登记人", d.first(&["registered_by_name"])),
         ("主办处室", d.first(&["main_section_name"])),
         ("办理结果", d.s("result")),
@@ -173,11 +174,13 @@ fn IncomingView(d: Value, reload: Callback<Value>) -> impl IntoView {
     let trail = d.arr("trail");
     let title = d.s("title");
     let overdue = d.b("overdue");
+    let major = d.b("major");
     let state = d.s("state");
     view! {
         <PageHeader title=title>
             <StateBadge object_type="incoming" state=state/>
             {urgency_badge(&d.s("urgency"))}
+            {major.then(|| view! { <Badge text="重大" tone="warn"/> })}
             {overdue.then(|| view! { <Badge text="逾期" tone="bad"/> })}
         </PageHeader>
         <div class="grid2">
