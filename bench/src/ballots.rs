@@ -183,15 +183,15 @@ pub async fn one_run(o: &Opts, pg: Option<&str>, target_rate: f64, expect_capaci
             async move { load::check(s.http.get(s.url(&format!("/api/v1/meetings/{mid}"))).send().await).await }.boxed()
         })
     };
-    let open = load::closed("open the meeting (GET)", users, Duration::from_secs(3), None, open_op).await;
+    let open = load::with_cpu(proc.pid(), load::closed("open the meeting (GET)", users, Duration::from_secs(3), None, open_op)).await;
     let all = Arc::new(items.items.clone());
     let cap_op = ballot_op(voters.clone(), all.clone(), 0);
-    let capacity = load::closed("ballots (capacity)", users, o.dur_pub(), Some(per_user_cap as u64), cap_op).await;
+    let capacity = load::with_cpu(proc.pid(), load::closed("ballots (capacity)", users, o.dur_pub(), Some(per_user_cap as u64), cap_op)).await;
     let used = capacity.ok + capacity.errors;
     let first = (used as usize).div_ceil(users).max(per_user_cap);
     let rate = target_rate.min((capacity.throughput * 0.8).max(10.0));
     let paced_op = ballot_op(voters.clone(), all.clone(), first);
-    let paced = load::paced(&format!("ballots (paced {rate:.0}/s)"), users, rate, o.dur_pub(), Some(per_user_paced as u64), paced_op).await;
+    let paced = load::with_cpu(proc.pid(), load::paced(&format!("ballots (paced {rate:.0}/s)"), users, rate, o.dur_pub(), Some(per_user_paced as u64), paced_op)).await;
     let mem = watch.finish().await;
     // Every acknowledged ballot is stored, once (tally = stored ballots).
     let db = sea_orm::Database::connect(&url).await?;
@@ -244,6 +244,8 @@ pub async fn step(o: &Opts, ceil: &Ceil) -> Result<()> {
             None => ("SQLite single-row commits/s (WAL, FULL)", ceil.sqlite_commit_1),
             Some(_) => ("`pgbench -N` tps", ceil.pgbench_n),
         };
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let cpu_bound = cores as f64 * 1000.0 / (cap.server_cpu_ms + cap.client_cpu_ms).max(1e-6);
         let target_met = match pg {
             None => cap.throughput >= TARGET_RATE && paced.p99_ms <= TARGET_P99_MS && paced.target_rate >= TARGET_RATE,
             Some(_) => cap.throughput >= 0.5 * ceil.pgbench_n,
@@ -254,6 +256,8 @@ pub async fn step(o: &Opts, ceil: &Ceil) -> Result<()> {
              | ballots paced at {:.0}/s: p50 / p99 (CO-corrected) | {:.1} ms / {:.1} ms | trivial handler p99 {:.2} ms | — | p99 ≤ 25 ms at ≥ 3,000/s | {} |\n\
              | ballots: errors | {} (capacity) + {} (paced) | — | — | 0 | {} |\n\
              | every acknowledged ballot stored once | {} | — | — | yes | {} |\n\
+             | CPU per ballot: server / load generator | {:.2} ms / {:.2} ms | trivial request {:.3} ms / {:.3} ms | — | — | — |\n\
+             | CPU-bound ballots/s on {} dedicated cores (cores ÷ CPU per ballot) | {:.0} | — | — | ≥ 3,000/s | {} |\n\
              | open the meeting (GET /meetings/{{id}}): capacity, p99 | {:.0} req/s, {:.1} ms | {:.0} req/s (trivial) | {} | — | — |\n\
              | sign-in of {} members at once: p50 / p99 | {:.0} ms / {:.0} ms | — | — | — | — |\n\
              | server memory: peak VmHWM / steady VmRSS | {:.1} / {:.1} MiB | — | — | ≤ 50 MB | {} |\n\n",
@@ -273,6 +277,13 @@ pub async fn step(o: &Opts, ceil: &Ceil) -> Result<()> {
             if cap.errors + paced.errors == 0 { "yes" } else { "**no**" },
             if all_stored { "yes" } else { "**no**" },
             if all_stored { "yes" } else { "**no**" },
+            cap.server_cpu_ms,
+            cap.client_cpu_ms,
+            ceil.trivial_server_cpu_ms,
+            ceil.trivial_client_cpu_ms,
+            cores,
+            cpu_bound,
+            if cpu_bound >= TARGET_RATE { "yes" } else { "**no**" },
             open.throughput,
             open.p99_ms,
             ceil.trivial_rps,

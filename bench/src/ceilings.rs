@@ -38,7 +38,7 @@ pub async fn http_trivial(users: usize, duration: Duration) -> Result<Stats> {
     });
     // Warm the connections, then measure.
     load::closed("warm-up", users, Duration::from_millis(500), None, op.clone()).await;
-    let s = load::closed("trivial axum handler", users, duration, None, op).await;
+    let s = load::with_cpu(srv.pid(), load::closed("trivial axum handler", users, duration, None, op)).await;
     drop(srv);
     Ok(s)
 }
@@ -96,6 +96,47 @@ pub async fn db_commit_rate(database_url: &str, writers: usize, duration: Durati
     let rate = total as f64 / start.elapsed().as_secs_f64();
     db.conn.execute_unprepared("DROP TABLE bench_commit").await?;
     Ok(rate)
+}
+
+/// Point SELECTs by primary key through `yishi::db::Db` (sea-orm → sqlx), `tasks` at once,
+/// on a 1,000-row table: (queries/s, CPU µs per query of this process). Every statement of
+/// a use case costs at least this, so `queries/s ÷ statements per request` bounds any
+/// request's throughput.
+pub async fn db_point_select_rate(database_url: &str, tasks: usize, duration: Duration) -> Result<(f64, f64)> {
+    let db = yishi::db::Db::connect(database_url).await?;
+    db.conn.execute_unprepared("CREATE TABLE IF NOT EXISTS bench_select (id TEXT PRIMARY KEY, v TEXT NOT NULL)").await?;
+    let backend = db.conn.get_database_backend();
+    let pg = backend == sea_orm::DbBackend::Postgres;
+    for i in 0..1000 {
+        let sql = if pg { "INSERT INTO bench_select (id, v) VALUES ($1, $2)" } else { "INSERT INTO bench_select (id, v) VALUES (?, ?)" };
+        db.conn.execute_raw(sea_orm::Statement::from_sql_and_values(backend, sql, [format!("k{i}").into(), "投票".into()])).await?;
+    }
+    let db = Arc::new(db);
+    let cpu0 = crate::server::cpu_seconds(std::process::id()).unwrap_or(0.0);
+    let start = Instant::now();
+    let mut hs = Vec::new();
+    for t in 0..tasks {
+        let db = db.clone();
+        hs.push(tokio::spawn(async move {
+            let mut n = 0u64;
+            let sql = if pg { "SELECT id, v FROM bench_select WHERE id = $1 LIMIT $2" } else { "SELECT id, v FROM bench_select WHERE id = ? LIMIT ?" };
+            while start.elapsed() < duration {
+                let k = format!("k{}", (n as usize * 7 + t * 13) % 1000);
+                let row = db.conn.query_one_raw(sea_orm::Statement::from_sql_and_values(backend, sql, [k.into(), 1i64.into()])).await?;
+                std::hint::black_box(row);
+                n += 1;
+            }
+            anyhow::Ok(n)
+        }));
+    }
+    let mut total = 0;
+    for h in hs {
+        total += h.await??;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let cpu = crate::server::cpu_seconds(std::process::id()).unwrap_or(0.0) - cpu0;
+    db.conn.execute_unprepared("DROP TABLE bench_select").await?;
+    Ok((total as f64 / secs, cpu * 1e6 / total.max(1) as f64))
 }
 
 #[derive(Clone, Debug, Default, serde::Serialize)]

@@ -3,6 +3,7 @@
 //! them and writes docs/performance.md; the library parts are also used by the CI-sized
 //! tests in tests/api/robustness.rs.
 pub mod authz;
+pub mod bigdata;
 pub mod ballots;
 pub mod ceilings;
 pub mod client;

@@ -32,6 +32,26 @@ pub struct Stats {
     pub p90_ms: f64,
     pub p99_ms: f64,
     pub max_ms: f64,
+    /// Server CPU (user + system) per successful operation, ms (0 when not measured).
+    #[serde(default)]
+    pub server_cpu_ms: f64,
+    /// Load generator CPU per successful operation, ms.
+    #[serde(default)]
+    pub client_cpu_ms: f64,
+}
+
+/// Runs a measurement and adds the CPU the server (`pid`) and this load generator spent
+/// per successful operation: a figure that does not depend on what else the machine runs.
+pub async fn with_cpu(pid: u32, run: impl std::future::Future<Output = Stats>) -> Stats {
+    let s0 = crate::server::cpu_seconds(pid).unwrap_or(0.0);
+    let c0 = crate::server::cpu_seconds(std::process::id()).unwrap_or(0.0);
+    let mut st = run.await;
+    let s1 = crate::server::cpu_seconds(pid).unwrap_or(0.0);
+    let c1 = crate::server::cpu_seconds(std::process::id()).unwrap_or(0.0);
+    let n = st.ok.max(1) as f64;
+    st.server_cpu_ms = (s1 - s0) * 1000.0 / n;
+    st.client_cpu_ms = (c1 - c0) * 1000.0 / n;
+    st
 }
 
 impl Stats {
@@ -58,6 +78,8 @@ impl Stats {
             p90_ms: pct(0.90),
             p99_ms: pct(0.99),
             max_ms: lat_us.last().map(|v| *v as f64 / 1000.0).unwrap_or(0.0),
+            server_cpu_ms: 0.0,
+            client_cpu_ms: 0.0,
         }
     }
 
@@ -68,8 +90,8 @@ impl Stats {
             format!(" errors={} {:?}", self.errors, self.error_kinds)
         };
         format!(
-            "{:<28} users={:<3} rate={:<7.0} ok={:<7} {:>9.1}/s  p50={:.2}ms p90={:.2}ms p99={:.2}ms max={:.1}ms{}",
-            self.label, self.users, self.target_rate, self.ok, self.throughput, self.p50_ms, self.p90_ms, self.p99_ms, self.max_ms, errs
+            "{:<28} users={:<3} rate={:<7.0} ok={:<7} {:>9.1}/s  p50={:.2}ms p90={:.2}ms p99={:.2}ms max={:.1}ms cpu/op server={:.3}ms client={:.3}ms{}",
+            self.label, self.users, self.target_rate, self.ok, self.throughput, self.p50_ms, self.p90_ms, self.p99_ms, self.max_ms, self.server_cpu_ms, self.client_cpu_ms, errs
         )
     }
 }
@@ -183,6 +205,8 @@ pub fn median(runs: &[Stats]) -> Stats {
         p90_ms: med(&|s| s.p90_ms),
         p99_ms: med(&|s| s.p99_ms),
         max_ms: med(&|s| s.max_ms),
+        server_cpu_ms: med(&|s| s.server_cpu_ms),
+        client_cpu_ms: med(&|s| s.client_cpu_ms),
     }
 }
 

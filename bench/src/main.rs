@@ -78,6 +78,20 @@ enum Cmd {
         #[arg(long, value_delimiter = ',', default_value = "sqlite,pg")]
         db: Vec<String>,
     },
+    /// Large database (1,000,000 documents, 10,000 users): to-do list and document lists.
+    Bigdata {
+        #[arg(long, default_value_t = 1_000_000)]
+        docs: usize,
+        #[arg(long, default_value_t = 10_000)]
+        users: usize,
+        #[arg(long, default_value_t = 50)]
+        units: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Keep (and reuse) the generated database in this directory.
+        #[arg(long)]
+        keep: Option<PathBuf>,
+    },
     /// Stores a Markdown section (from scripts: schemathesis, cargo fuzz) into the results.
     Section {
         #[arg(long)]
@@ -312,6 +326,37 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
                 &cli.doc,
             )?;
             Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Cmd::Bigdata { docs, users, units, seconds, keep } => {
+            let m = Machine::now();
+            let (g, measured, plans) = yishi_bench::bigdata::run(docs, users, units, seconds, keep).await?;
+            let mut body = format!(
+                "SQLite database with {} outgoing and {} incoming documents ({} in processing, the rest archived), {} accounts in {} units \
+                 (each a copy of the demo unit plus handlers and staff), generated in {:.0} s. Eight signed-in people (section heads, \
+                 office director, deputies, handlers, clerk — each in another unit), closed loop, {seconds} s per endpoint.\n\n\
+                 | endpoint | requests/s | p50 | p99 | target p99 | met | errors |\n| --- | ---: | ---: | ---: | ---: | --- | ---: |\n",
+                g.outgoing, g.incoming, g.in_processing, g.users, g.units.len(), g.seconds
+            );
+            let mut data = serde_json::Map::new();
+            for x in &measured {
+                body += &format!(
+                    "| `{}` | {:.0} | {:.1} ms | {:.1} ms | 50 ms | {} | {} |\n",
+                    x.label,
+                    x.stats.throughput,
+                    x.stats.p50_ms,
+                    x.stats.p99_ms,
+                    if x.stats.p99_ms < 50.0 && x.stats.errors == 0 { "yes" } else { "**no**" },
+                    x.stats.errors
+                );
+                data.insert(x.label.clone(), serde_json::to_value(&x.stats)?);
+            }
+            body += &format!("\nQuery plans (one unit):\n\n{plans}");
+            report::save(
+                "bigdata",
+                Section { title: "Large database: 1,000,000 documents, 10,000 users".into(), command: report::command_line(), at: report::now(), machine: m.finish(), body, data: serde_json::Value::Object(data) },
+                &cli.doc,
+            )?;
+            Ok(ExitCode::SUCCESS)
         }
         Cmd::Section { key, title, body_file, command } => {
             let body = std::fs::read_to_string(&body_file)?;

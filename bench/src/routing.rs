@@ -134,7 +134,7 @@ pub async fn one_run(o: &Opts, pg: Option<&str>, workers: usize) -> Result<RunOu
             .boxed()
         })
     };
-    let stats = load::closed("outgoing documents", workers, o.dur_pub(), None, op).await;
+    let stats = load::with_cpu(proc.pid(), load::closed("outgoing documents", workers, o.dur_pub(), None, op)).await;
     let mem = watch.finish().await;
     let steps = lat
         .lock()
@@ -183,6 +183,7 @@ pub async fn step(o: &Opts, ceil: &Ceil) -> Result<()> {
              | write requests/s | {:.0} | {:.0} ({}) | {} |\n\
              | instance latency p50 / p99 | {:.0} ms / {:.0} ms | — | — |\n\
              | errors | {} | — | — |\n\
+             | server CPU per complete document | {:.1} ms | — | — |\n\
              | 文号 gapless and unique in every run | {} | — | — |\n\
              | server memory peak / steady | {:.1} / {:.1} MiB | — | — |\n\n\
              | step | p50 | p99 |\n| --- | ---: | ---: |\n",
@@ -194,6 +195,7 @@ pub async fn step(o: &Opts, ceil: &Ceil) -> Result<()> {
             inst.p50_ms,
             inst.p99_ms,
             inst.errors,
+            inst.server_cpu_ms,
             if runs.iter().all(|r| r.gapless) { "yes" } else { "**no**" },
             mib(runs.iter().map(|r| r.mem.0).max().unwrap_or(0)),
             mib(runs.iter().map(|r| r.mem.1).max().unwrap_or(0)),

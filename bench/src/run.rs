@@ -43,6 +43,18 @@ pub struct Ceil {
     pub pg_commit_n: f64,
     pub pgbench_n: f64,
     pub pgbench_s: f64,
+    #[serde(default)]
+    pub sqlite_select_rate: f64,
+    #[serde(default)]
+    pub sqlite_select_cpu_us: f64,
+    #[serde(default)]
+    pub pg_select_rate: f64,
+    #[serde(default)]
+    pub pg_select_cpu_us: f64,
+    #[serde(default)]
+    pub trivial_server_cpu_ms: f64,
+    #[serde(default)]
+    pub trivial_client_cpu_ms: f64,
 }
 
 fn median_f(mut v: Vec<f64>) -> f64 {
@@ -78,6 +90,7 @@ async fn ceilings_step(o: &Opts) -> Result<Ceil> {
     let dir = server::scratch("ceil")?;
     let mut trivial = Vec::new();
     let (mut fs, mut sq1, mut sqn, mut pgn, mut pbn, mut pbs) = (vec![], vec![], vec![], vec![], vec![], vec![]);
+    let (mut ssel, mut ssel_cpu, mut psel, mut psel_cpu) = (vec![], vec![], vec![], vec![]);
     for r in 0..o.runs {
         eprintln!("[ceilings] run {}/{}", r + 1, o.runs);
         let t = ceilings::http_trivial(o.users, o.dur()).await?;
@@ -87,10 +100,16 @@ async fn ceilings_step(o: &Opts) -> Result<Ceil> {
         let url = server::fresh_database(&dir, None, &format!("commit{r}")).await?;
         sq1.push(ceilings::db_commit_rate(&url, 1, Duration::from_secs(5)).await?);
         sqn.push(ceilings::db_commit_rate(&url, o.users, Duration::from_secs(5)).await?);
-        eprintln!("  fsync {:.0}/s, sqlite commits 1 writer {:.0}/s, {} writers {:.0}/s", fs[r], sq1[r], o.users, sqn[r]);
+        let (rate, cpu) = ceilings::db_point_select_rate(&url, 8, Duration::from_secs(3)).await?;
+        ssel.push(rate);
+        ssel_cpu.push(cpu);
+        eprintln!("  fsync {:.0}/s, sqlite commits 1 writer {:.0}/s, {} writers {:.0}/s, point selects {rate:.0}/s ({cpu:.0} µs CPU each)", fs[r], sq1[r], o.users, sqn[r]);
         if let Some(pg) = &o.pg {
             let url = server::fresh_database(&dir, Some(pg), "commit").await?;
             pgn.push(ceilings::db_commit_rate(&url, o.users, Duration::from_secs(5)).await?);
+            let (rate, cpu) = ceilings::db_point_select_rate(&url, 8, Duration::from_secs(3)).await?;
+            psel.push(rate);
+            psel_cpu.push(cpu);
             server::drop_pg(pg, &url).await;
             match ceilings::pgbench(pg, o.users, o.seconds).await {
                 Ok(p) => {
@@ -112,6 +131,12 @@ async fn ceilings_step(o: &Opts) -> Result<Ceil> {
         pg_commit_n: median_f(pgn),
         pgbench_n: median_f(pbn),
         pgbench_s: median_f(pbs),
+        sqlite_select_rate: median_f(ssel),
+        sqlite_select_cpu_us: median_f(ssel_cpu),
+        pg_select_rate: median_f(psel),
+        pg_select_cpu_us: median_f(psel_cpu),
+        trivial_server_cpu_ms: t.server_cpu_ms,
+        trivial_client_cpu_ms: t.client_cpu_ms,
     };
     let mut body = String::from("| ceiling | figure | how measured |\n| --- | ---: | --- |\n");
     body += &format!(
@@ -124,8 +149,17 @@ async fn ceilings_step(o: &Opts) -> Result<Ceil> {
         c.sqlite_commit_1
     );
     body += &format!("| SQLite single-row commit, {} writers | {:.0} commits/s | same, concurrent tasks (SQLite serialises writers) |\n", o.users, c.sqlite_commit_n);
+    body += &format!(
+        "| SQLite point SELECT through sea-orm/sqlx, 8 tasks | {:.0} queries/s, {:.0} µs CPU each | primary-key lookup with a bound `LIMIT ?` like every `.one()`; every statement of a request costs at least this |\n",
+        c.sqlite_select_rate, c.sqlite_select_cpu_us
+    );
+    body += &format!(
+        "| CPU per trivial request | server {:.3} ms + load generator {:.3} ms | the same run as the HTTP ceiling |\n",
+        c.trivial_server_cpu_ms, c.trivial_client_cpu_ms
+    );
     if o.pg.is_some() {
         body += &format!("| PostgreSQL single-row commit, {} writers | {:.0} commits/s | through `yishi::db::Db` (pool of 24) |\n", o.users, c.pg_commit_n);
+        body += &format!("| PostgreSQL point SELECT through sea-orm/sqlx, 8 tasks | {:.0} queries/s, {:.0} µs CPU each (client side) | as above |\n", c.pg_select_rate, c.pg_select_cpu_us);
         body += &format!("| PostgreSQL `pgbench -N` | {:.0} tps | `pgbench -N -M prepared -c {} -j 2 -T {}`, scale 10 |\n", c.pgbench_n, o.users, o.seconds);
         body += &format!("| PostgreSQL `pgbench -S` | {:.0} tps | `pgbench -S -M prepared -c {} -j 2 -T {}`, scale 10 |\n", c.pgbench_s, o.users, o.seconds);
     }
@@ -239,7 +273,7 @@ async fn scenario_q_step(o: &Opts, ceil: &Ceil) -> Result<()> {
         ];
         endpoints.extend(fixtures);
         for (label, path_of) in endpoints {
-            let (cap, lat) = scenarios::read_endpoint(&label, &sessions, path_of, o.dur()).await;
+            let (cap, lat) = scenarios::read_endpoint(proc.pid(), &label, &sessions, path_of, o.dur()).await;
             eprintln!("  {}\n  {}", cap.line(), lat.line());
             let e = per_endpoint.entry(label).or_default();
             e.0.push(cap);
@@ -251,20 +285,21 @@ async fn scenario_q_step(o: &Opts, ceil: &Ceil) -> Result<()> {
     }
     let mut body = format!(
         "{} signed-in members, one connection each; fresh SQLite database (demo unit + members). Target: each read ≥ 25% of the trivial-handler ceiling ({:.0} req/s).\n\n\
-         | endpoint | capacity | ratio to ceiling | target met | p50 (paced at 80%) | p99 (paced at 80%) | errors |\n| --- | ---: | ---: | --- | ---: | ---: | ---: |\n",
-        o.users, ceil.trivial_rps
+         | endpoint | capacity | ratio to ceiling | target met | p50 (paced at 80%) | p99 (paced at 80%) | server CPU per request (trivial: {:.3} ms) | errors |\n| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |\n",
+        o.users, ceil.trivial_rps, ceil.trivial_server_cpu_ms
     );
     let mut data = serde_json::Map::new();
     for (label, (caps, lats)) in &per_endpoint {
         let c = load::median(caps);
         let l = load::median(lats);
         body += &format!(
-            "| `{label}` | {:.0} req/s | {} | {} | {:.2} ms | {:.2} ms | {} |\n",
+            "| `{label}` | {:.0} req/s | {} | {} | {:.2} ms | {:.2} ms | {:.3} ms | {} |\n",
             c.throughput,
             ratio(c.throughput, ceil.trivial_rps),
             if c.throughput >= 0.25 * ceil.trivial_rps { "yes" } else { "**no**" },
             l.p50_ms,
             l.p99_ms,
+            c.server_cpu_ms,
             c.errors + l.errors
         );
         data.insert(label.clone(), json!({ "capacity": c, "paced": l }));

@@ -58,7 +58,7 @@ pub async fn sign_in_all(base: &str, names: &[String], password: &str) -> Result
 }
 
 /// One read endpoint, closed loop (capacity) then paced at `paced_share` of it (latency).
-pub async fn read_endpoint(label: &str, sessions: &[Session], path_of: Arc<dyn Fn(usize, u64) -> String + Send + Sync>, duration: Duration) -> (Stats, Stats) {
+pub async fn read_endpoint(pid: u32, label: &str, sessions: &[Session], path_of: Arc<dyn Fn(usize, u64) -> String + Send + Sync>, duration: Duration) -> (Stats, Stats) {
     let sessions = Arc::new(sessions.to_vec());
     let users = sessions.len();
     let op: Op = {
@@ -70,8 +70,8 @@ pub async fn read_endpoint(label: &str, sessions: &[Session], path_of: Arc<dyn F
         })
     };
     load::closed("warm-up", users, Duration::from_millis(500), None, op.clone()).await;
-    let cap = load::closed(&format!("{label} (capacity)"), users, duration, None, op.clone()).await;
+    let cap = load::with_cpu(pid, load::closed(&format!("{label} (capacity)"), users, duration, None, op.clone())).await;
     let rate = (cap.throughput * 0.8).max(1.0);
-    let lat = load::paced(&format!("{label} (paced 80%)"), users, rate, duration, None, op).await;
+    let lat = load::with_cpu(pid, load::paced(&format!("{label} (paced 80%)"), users, rate, duration, None, op)).await;
     (cap, lat)
 }
