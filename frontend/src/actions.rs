@@ -40,7 +40,7 @@ pub fn ActionButton(
             run();
         } else {
             let run = run.clone();
-            confirm(title.clone(), confirm_text.clone(), "确定", move || run());
+            confirm(title.clone(), confirm_text.clone(), "确定", run);
         }
     };
     view! {

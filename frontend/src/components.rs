@@ -346,11 +346,10 @@ pub fn ConfirmHost() -> impl IntoView {
     let c = expect_context::<Confirm>();
     let cancel_ref = NodeRef::<leptos::html::Button>::new();
     Effect::new(move |_| {
-        if c.0.with(Option::is_some) {
-            if let Some(b) = cancel_ref.get() {
+        if c.0.with(Option::is_some)
+            && let Some(b) = cancel_ref.get() {
                 let _ = b.focus();
             }
-        }
     });
     move || {
         c.0.get().map(|req| {

@@ -3,7 +3,7 @@
 
 pub type Options = &'static [(&'static str, &'static str)];
 
-pub fn lookup<'a>(list: Options, key: &'a str) -> &'a str {
+pub fn lookup(list: Options, key: &str) -> &str {
     list.iter().find(|(k, _)| *k == key).map(|(_, v)| *v).unwrap_or(key)
 }
 
@@ -280,7 +280,7 @@ const TASK_KINDS: Options = &[
 ];
 
 /// Task kinds come as `incoming.accept`; the label is keyed by the last part.
-pub fn task_kind<'a>(kind: &'a str) -> &'a str {
+pub fn task_kind(kind: &str) -> &str {
     let k = kind.rsplit('.').next().unwrap_or(kind);
     let k = k.strip_prefix("outgoing_").or_else(|| k.strip_prefix("incoming_")).unwrap_or(k);
     lookup(TASK_KINDS, k)
@@ -333,7 +333,7 @@ const FIELDS: Options = &[
     ("should_attend", "应到"),
 ];
 
-pub fn field<'a>(key: &'a str) -> &'a str {
+pub fn field(key: &str) -> &str {
     let key = lookup(FIELDS, key);
     lookup(PRECONSULT_KINDS, key)
 }
@@ -397,6 +397,6 @@ const ACTIONS: Options = &[
     ("reminder", "督办"),
 ];
 
-pub fn action<'a>(key: &'a str) -> &'a str {
+pub fn action(key: &str) -> &str {
     lookup(ACTIONS, key)
 }

@@ -246,8 +246,11 @@ pub async fn load_me(session: Session) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The open event stream and the handler it calls (kept alive as long as the stream).
+type EventStream = (web_sys::EventSource, Closure<dyn FnMut(web_sys::MessageEvent)>);
+
 thread_local! {
-    static EVENTS: RefCell<Option<(web_sys::EventSource, Closure<dyn FnMut(web_sys::MessageEvent)>)>> = const { RefCell::new(None) };
+    static EVENTS: RefCell<Option<EventStream>> = const { RefCell::new(None) };
 }
 
 /// Event names the server might use besides the default `message`; any of them refreshes.

@@ -82,29 +82,18 @@ fn build_frontend(release: bool) -> Result<()> {
         bail!("built wasm not found at {}", wasm.display());
     }
 
+    // Build into a fresh directory and swap it in, so a server running from dist/ never
+    // sees it half-written (or missing) while another build runs.
     let dist = root.join("dist");
-    if dist.exists() {
-        fs::remove_dir_all(&dist).with_context(|| format!("clearing {}", dist.display()))?;
+    let staging = root.join(format!("dist.tmp-{}", std::process::id()));
+    if staging.exists() {
+        fs::remove_dir_all(&staging)?;
     }
-    fs::create_dir_all(&dist)?;
+    fs::create_dir_all(&staging)?;
 
-    wasm_bindgen_cli_support::Bindgen::new()
-        .input_path(&wasm)
-        .out_name(FRONTEND_ARTIFACT)
-        .web(true)?
-        .typescript(false)
-        // The library defaults to true; without the default path `init()` cannot find the wasm.
-        .omit_default_module_path(false)
-        // The function-name section is as large as the code itself; keep it only in debug
-        // builds, where panic messages and profiles need it.
-        .remove_name_section(release)
-        .remove_producers_section(release)
-        .generate(&dist)
-        .context("wasm-bindgen")?;
-
-    for file in ["index.html", "style.css"] {
-        let from = root.join("frontend").join(file);
-        fs::copy(&from, dist.join(file)).with_context(|| format!("copying {}", from.display()))?;
+    if let Err(e) = write_dist(&root, &wasm, &staging, release).and_then(|()| swap_in(&staging, &dist)) {
+        let _ = fs::remove_dir_all(&staging);
+        return Err(e);
     }
 
     let out_wasm = dist.join(format!("{FRONTEND_ARTIFACT}_bg.wasm"));
@@ -120,6 +109,41 @@ fn build_frontend(release: bool) -> Result<()> {
     );
     if release && size > RELEASE_WASM_BUDGET {
         println!("warning: release wasm is above the {RELEASE_WASM_BUDGET}-byte budget");
+    }
+    Ok(())
+}
+
+/// Generates the JS bindings and copies the static files into `staging`.
+fn write_dist(root: &Path, wasm: &Path, staging: &Path, release: bool) -> Result<()> {
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(wasm)
+        .out_name(FRONTEND_ARTIFACT)
+        .web(true)?
+        .typescript(false)
+        // The library defaults to true; without the default path `init()` cannot find the wasm.
+        .omit_default_module_path(false)
+        // The function-name section is as large as the code itself; keep it only in debug
+        // builds, where panic messages and profiles need it.
+        .remove_name_section(release)
+        .remove_producers_section(release)
+        .generate(staging)
+        .context("wasm-bindgen")?;
+    for file in ["index.html", "style.css"] {
+        let from = root.join("frontend").join(file);
+        fs::copy(&from, staging.join(file)).with_context(|| format!("copying {}", from.display()))?;
+    }
+    Ok(())
+}
+
+/// Replaces `dist` by `staging` with two renames (the old tree is removed afterwards).
+fn swap_in(staging: &Path, dist: &Path) -> Result<()> {
+    let old = dist.with_extension(format!("old-{}", std::process::id()));
+    if dist.exists() {
+        fs::rename(dist, &old).with_context(|| format!("moving {} aside", dist.display()))?;
+    }
+    fs::rename(staging, dist).with_context(|| format!("moving the new build to {}", dist.display()))?;
+    if old.exists() {
+        fs::remove_dir_all(&old)?;
     }
     Ok(())
 }

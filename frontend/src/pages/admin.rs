@@ -120,11 +120,10 @@ fn UnitPicker(value: RwSignal<String>) -> impl IntoView {
     let units = unit_choices();
     let options = Signal::derive(move || units.get().and_then(Result::ok).unwrap_or_default());
     Effect::new(move |_| {
-        if value.with_untracked(String::is_empty) {
-            if let Some((id, _)) = options.get().first() {
+        if value.with_untracked(String::is_empty)
+            && let Some((id, _)) = options.get().first() {
                 value.set(id.clone());
             }
-        }
     });
     view! {
         <div class="filters">

@@ -333,7 +333,7 @@ fn MeetingView(m: Value, reload: Callback<Value>, drafts: Drafts) -> impl IntoVi
         ("通知时间", fmt_time(&m.first(&["notice_sent_at", "noticed_at"]))),
         ("紧急召开理由", m.s("urgency_reason")),
     ];
-    let pct = if should == 0 { 0 } else { (present * 100 / should).min(100) };
+    let pct = (present * 100).checked_div(should).unwrap_or(0).min(100);
     let minutes_path = format!("/meetings/{id}/minutes");
     let open_path = format!("/meetings/{id}/open");
     let close_path = format!("/meetings/{id}/close");
@@ -679,11 +679,8 @@ fn Item(n: usize, meeting_id: String, item: Value, names: Value, open: bool, hea
     let override_reason = drafts.get(&format!("{pid}.override"), "");
     let dec_submit = Submit::new();
     let dec_path = format!("{base}/decision");
-    let against_count = move || match (majority, outcome.get().as_str()) {
-        (Some(true), "rejected" | "deferred") => true,
-        (Some(false), "adopted") => true,
-        _ => false,
-    };
+    // R13: adopting without a majority, or not adopting with one, needs a written reason.
+    let against_count = move || matches!((majority, outcome.get().as_str()), (Some(true), "rejected" | "deferred") | (Some(false), "adopted"));
     let decide = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if dec_text.get_untracked().trim().is_empty() {
@@ -748,8 +745,8 @@ fn Item(n: usize, meeting_id: String, item: Value, names: Value, open: bool, hea
                         (Some(c), None) => format!("：已投 {c}"),
                         _ => String::new(),
                     }}
-                    {i_am_recused.then(|| "。您对本议题回避（R09）。")}
-                    {voted.then(|| "。您已投票。")}
+                    {i_am_recused.then_some("。您对本议题回避（R09）。")}
+                    {voted.then_some("。您已投票。")}
                 </div>
             })}
             {can_ballot.then(|| view! { <p><a class="btn primary" href=ballot_href.clone()>"去投票"</a></p> })}

@@ -135,7 +135,7 @@ fn cn_number(n: u32) -> String {
         0..=9 => D[n as usize].to_string(),
         10 => "十".into(),
         11..=19 => format!("十{}", D[(n % 10) as usize]),
-        _ => format!("{}十{}", D[((n / 10) % 10) as usize], if n % 10 == 0 { "" } else { D[(n % 10) as usize] }),
+        _ => format!("{}十{}", D[((n / 10) % 10) as usize], if n.is_multiple_of(10) { "" } else { D[(n % 10) as usize] }),
     }
 }
 

@@ -206,11 +206,10 @@ pub fn Audit() -> impl IntoView {
                 q.push(format!("{k}={}", api::enc(&v)));
             }
         }
-        if append {
-            if let Some(c) = cursor.get_untracked() {
+        if append
+            && let Some(c) = cursor.get_untracked() {
                 q.push(format!("cursor={}", api::enc(&c)));
             }
-        }
         let path = format!("/audit{}", if q.is_empty() { String::new() } else { format!("?{}", q.join("&")) });
         load.run(async move { api::get(&path).await }, move |v| {
             let list = items(&v);
