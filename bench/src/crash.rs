@@ -77,13 +77,26 @@ impl CrashReport {
 #[derive(Default)]
 struct Acked {
     absences: Vec<String>,
-    extra: BTreeMap<String, Vec<String>>,
+    /// (voter user id, meeting id, proposal id)
+    ballots: Vec<(String, String, String)>,
+    /// (document id, step index in PIPELINE, state it answered, 文号 if numbered)
+    steps: Vec<(String, usize, String, Option<String>)>,
 }
+
+/// Voting members besides the four demo members (the ballot workload's voters).
+pub const EXTRA_VOTERS: usize = 4;
 
 /// Seeds the database the crash harness runs on (call once, before `run`).
 pub async fn prepare(database_url: &str) -> Result<Seeded> {
-    seed::seed(database_url, &[]).await
+    seed::seed(database_url, &[("member", EXTRA_VOTERS, None)]).await
 }
+
+/// The state each step of the routing workload leaves a document in: create, submit,
+/// review (approved: straight to consolidating), send to countersign, three opinions (the
+/// last returns it to the main section), consolidate, verify, sign off (numbered).
+const PIPELINE: &[&str] = &[
+    "drafting", "section_review", "consolidating", "countersigning", "countersigning", "countersigning", "consolidating", "verifying", "signoff", "numbered",
+];
 
 pub async fn run(o: &CrashOpts, seeded: &Seeded) -> Result<CrashReport> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(o.seed);
@@ -91,6 +104,26 @@ pub async fn run(o: &CrashOpts, seeded: &Seeded) -> Result<CrashReport> {
     let mut restart_ms = Vec::new();
     let port = server::free_port()?;
     let mut proc = server::start_yishi(&o.bin, &o.database_url, &o.dir, Some(port)).await?;
+    let routes = crate::scenarios::routes(&proc.base).await?;
+    let want = |w: &str| o.workloads.iter().any(|x| x == w);
+    let do_ballots = want("ballots") && crate::scenarios::has(&routes, "POST", "/api/v1/meetings/{id}/items/{proposal}/ballots");
+    let do_routing = want("routing") && crate::scenarios::has(&routes, "POST", "/api/v1/outgoing/{id}/signoff");
+    let mut voters: Vec<String> = ["lina", "wangqiang", "liuyang", "chenjing"].iter().map(|s| s.to_string()).collect();
+    voters.extend(seeded.extra.get("member").cloned().unwrap_or_default());
+    // Items for the ballot workload: about what the voters can cast in the run.
+    let items: Arc<Vec<(String, String)>> = Arc::new(if do_ballots {
+        let n = if o.cycles <= 5 { 8 } else { (o.cycles * 12).min(1500) };
+        let vs = futures::future::try_join_all(voters.iter().map(|v| Session::sign_in(&proc.base, v, seed::PASSWORD))).await?;
+        let mut present: Vec<String> = vs.iter().map(|s| s.user_id.clone()).collect();
+        present.push(seeded.org.user("zhangwei"));
+        let props = crate::ballots::ready_proposals(&proc.base, seeded.unit(), n, 4).await?;
+        let speakers = [seeded.org.user("liuyang"), seeded.org.user("chenjing")];
+        crate::ballots::open_for_voting(&proc.base, seeded.unit(), &props, &present, [&speakers[0], &speakers[1]], 4).await?.items
+    } else {
+        Vec::new()
+    });
+    // Each voter's next item (kept across cycles).
+    let next_item: Arc<Vec<std::sync::atomic::AtomicUsize>> = Arc::new(voters.iter().map(|_| std::sync::atomic::AtomicUsize::new(0)).collect());
     for cycle in 0..o.cycles {
         let acked = Arc::new(Mutex::new(Acked::default()));
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -100,6 +133,18 @@ pub async fn run(o: &CrashOpts, seeded: &Seeded) -> Result<CrashReport> {
                 let who = ["huangxin", "gaofei", "xuming", "mali", "hejun", "luoyan", "zhoujie", "wuhua"][w % 8];
                 let s = Session::sign_in(&proc.base, who, seed::PASSWORD).await?;
                 tasks.push(tokio::spawn(absence_writer(s, seeded.unit().to_string(), acked.clone(), stop.clone(), cycle, w)));
+            }
+        }
+        if do_ballots {
+            for (vi, v) in voters.iter().enumerate() {
+                let s = Session::sign_in(&proc.base, v, seed::PASSWORD).await?;
+                tasks.push(tokio::spawn(ballot_writer(s, vi, items.clone(), next_item.clone(), acked.clone(), stop.clone())));
+            }
+        }
+        if do_routing {
+            let cast = crate::routing::Cast::sign_in(&proc.base, seeded).await?;
+            for w in 0..3 {
+                tasks.push(tokio::spawn(routing_writer(cast.clone(), seeded.unit().to_string(), acked.clone(), stop.clone(), cycle, w)));
             }
         }
         let delay = rng.gen_range(o.kill_after_ms.0..=o.kill_after_ms.1);
@@ -124,9 +169,10 @@ pub async fn run(o: &CrashOpts, seeded: &Seeded) -> Result<CrashReport> {
         let a = std::mem::take(&mut *acked.lock().map_err(|_| anyhow!("poisoned"))?);
         check_absences(&db, &a.absences, &mut rep).await?;
         *rep.acknowledged.entry("absences".into()).or_default() += a.absences.len() as u64;
-        for (k, v) in &a.extra {
-            *rep.acknowledged.entry(k.clone()).or_default() += v.len() as u64;
-        }
+        check_ballots(&db, &a.ballots, &mut rep).await?;
+        *rep.acknowledged.entry("ballots".into()).or_default() += a.ballots.len() as u64;
+        check_routing(&db, &a.steps, &mut rep).await?;
+        *rep.acknowledged.entry("routing steps".into()).or_default() += a.steps.len() as u64;
         check_counters(&db, &mut rep).await?;
         let v = yishi::audit::verify(&db).await.map_err(|e| anyhow!("{e}"))?;
         if !v.ok {
@@ -173,6 +219,170 @@ async fn absence_writer(s: Session, unit: String, acked: Arc<Mutex<Acked>>, stop
         }
         i += 1;
     }
+}
+
+async fn ballot_writer(
+    s: Session,
+    vi: usize,
+    items: Arc<Vec<(String, String)>>,
+    next: Arc<Vec<std::sync::atomic::AtomicUsize>>,
+    acked: Arc<Mutex<Acked>>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) {
+    use std::sync::atomic::Ordering;
+    while !stop.load(Ordering::Relaxed) {
+        let i = next[vi].load(Ordering::Relaxed);
+        let Some((mid, pid)) = items.get(i) else { break };
+        let choice = ["agree", "disagree", "abstain"][(vi + i) % 3];
+        match s.call(reqwest::Method::POST, &format!("/api/v1/meetings/{mid}/items/{pid}/ballots"), Some(&json!({ "choice": choice }))).await {
+            Ok((200..=299, _)) => {
+                if let Ok(mut a) = acked.lock() {
+                    a.ballots.push((s.user_id.clone(), mid.clone(), pid.clone()));
+                }
+                next[vi].fetch_add(1, Ordering::Relaxed);
+            }
+            // Refused (e.g. R11: the ballot of an unacknowledged request did commit): move on.
+            Ok((400..=499, _)) => {
+                next[vi].fetch_add(1, Ordering::Relaxed);
+            }
+            _ => break, // the server died
+        }
+    }
+}
+
+/// Outgoing documents through the pipeline; every acknowledged step is remembered.
+async fn routing_writer(c: crate::routing::Cast, unit: String, acked: Arc<Mutex<Acked>>, stop: Arc<std::sync::atomic::AtomicBool>, cycle: usize, w: usize) {
+    let mut i = 0u64;
+    let note = |id: &str, k: usize, v: &serde_json::Value| {
+        if let Ok(mut a) = acked.lock() {
+            a.steps.push((id.to_string(), k, v["state"].as_str().unwrap_or("").to_string(), v["number"].as_str().map(str::to_string)));
+        }
+    };
+    'docs: while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        let Ok(d) = c.drafter.post(&format!("/api/v1/units/{unit}/outgoing"), &crate::routing::doc_body(((cycle as u64) << 40) | ((w as u64) << 32) | i)).await else { break };
+        i += 1;
+        let Some(id) = d["id"].as_str().map(str::to_string) else { break };
+        note(&id, 0, &d);
+        let p = |s: &str| format!("/api/v1/outgoing/{id}/{s}");
+        let steps: Vec<(&Session, String, serde_json::Value)> = vec![
+            (&c.drafter, p("submit"), json!({})),
+            (&c.head, p("review"), json!({"approve": true, "opinion": "同意"})),
+            (&c.drafter, p("countersign"), json!({"section_ids": c.sections})),
+            (&c.cs[0], p("countersign-opinions"), json!({"stance": "agree", "text": "同意"})),
+            (&c.cs[1], p("countersign-opinions"), json!({"stance": "agree", "text": "同意"})),
+            (&c.cs[2], p("countersign-opinions"), json!({"stance": "agree", "text": "同意"})),
+            (&c.drafter, p("consolidate"), json!({})),
+            (&c.office, p("verify"), json!({"pass": true, "opinion": "核稿通过"})),
+            (&c.signer, p("signoff"), json!({"opinion": "同意"})),
+        ];
+        for (k, (who, path, body)) in steps.into_iter().enumerate() {
+            match who.call(reqwest::Method::POST, &path, Some(&body)).await {
+                Ok((200..=299, v)) => note(&id, k + 1, &v),
+                Ok((400..=499, _)) => continue 'docs,
+                _ => break 'docs,
+            }
+        }
+    }
+}
+
+async fn check_ballots(db: &DatabaseConnection, acked: &[(String, String, String)], rep: &mut CrashReport) -> Result<()> {
+    if acked.is_empty() {
+        return Ok(());
+    }
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT b.voter_id AS voter_id, i.meeting_id AS meeting_id, i.proposal_id AS proposal_id FROM ballot_participations b JOIN meeting_items i ON i.id = b.item_id".to_string(),
+        ))
+        .await?;
+    let mut stored: HashSet<(String, String, String)> = HashSet::new();
+    for r in rows {
+        let k = (r.try_get::<String>("", "voter_id")?, r.try_get::<String>("", "meeting_id")?, r.try_get::<String>("", "proposal_id")?);
+        if !stored.insert(k) {
+            rep.duplicated += 1;
+        }
+    }
+    let lost = acked.iter().filter(|k| !stored.contains(*k)).count();
+    if lost > 0 {
+        rep.lost += lost as u64;
+        rep.problems.push(format!("{lost} acknowledged ballots lost"));
+    }
+    // Named ballots: one ballot row per participation (the tally counts what is stored).
+    let mismatched = crate::races::count(
+        db,
+        "SELECT COUNT(*) AS n FROM (SELECT p.item_id FROM ballot_participations p LEFT JOIN ballots b ON b.item_id = p.item_id AND b.voter_id = p.voter_id WHERE b.id IS NULL) x",
+    )
+    .await?;
+    if mismatched > 0 {
+        rep.problems.push(format!("{mismatched} participations without their named ballot"));
+    }
+    Ok(())
+}
+
+async fn check_routing(db: &DatabaseConnection, acked: &[(String, usize, String, Option<String>)], rep: &mut CrashReport) -> Result<()> {
+    // Last acknowledged step per document (steps of one document are sequential).
+    let mut last: BTreeMap<&str, (usize, Option<&String>)> = BTreeMap::new();
+    for (id, k, state, number) in acked {
+        if PIPELINE.get(*k) != Some(&state.as_str()) {
+            rep.problems.push(format!("document {id}: step {k} answered state {state}, expected {:?} (workload out of date?)", PIPELINE.get(*k)));
+        }
+        let e = last.entry(id.as_str()).or_insert((0, None));
+        if *k >= e.0 {
+            *e = (*k, number.as_ref().or(e.1));
+        }
+    }
+    for (id, (k, number)) in &last {
+        let rows = db
+            .query_all_raw(Statement::from_sql_and_values(
+                db.get_database_backend(),
+                match db.get_database_backend() {
+                    sea_orm::DbBackend::Postgres => "SELECT state, number FROM outgoing_documents WHERE id = $1",
+                    _ => "SELECT state, number FROM outgoing_documents WHERE id = ?",
+                },
+                [(*id).to_string().into()],
+            ))
+            .await?;
+        let Some(r) = rows.first() else {
+            rep.lost += 1;
+            rep.problems.push(format!("acknowledged document {id} missing"));
+            continue;
+        };
+        let state: String = r.try_get("", "state")?;
+        let stored_number: Option<String> = r.try_get("", "number")?;
+        // The acknowledged step's state, or the next step's if that one committed unacknowledged.
+        let ok_states = [PIPELINE.get(*k), PIPELINE.get(k + 1)];
+        if !ok_states.iter().flatten().any(|s| **s == state) {
+            rep.lost += 1;
+            rep.problems.push(format!("document {id}: acknowledged step {k} ({}), stored state {state}", PIPELINE[*k]));
+        }
+        if let Some(n) = number {
+            if stored_number.as_ref() != Some(*n) {
+                rep.lost += 1;
+                rep.problems.push(format!("document {id}: acknowledged number {n}, stored {stored_number:?}"));
+            }
+        }
+    }
+    // 文号 gapless and unique per unit, series and year.
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT unit_id, series, year, number_no FROM outgoing_documents WHERE number_no IS NOT NULL ORDER BY unit_id, series, year, number_no".to_string(),
+        ))
+        .await?;
+    let mut series: BTreeMap<(String, String, i32), Vec<i64>> = BTreeMap::new();
+    for r in rows {
+        series
+            .entry((r.try_get("", "unit_id")?, r.try_get("", "series")?, r.try_get("", "year")?))
+            .or_default()
+            .push(r.try_get("", "number_no")?);
+    }
+    for (k, ns) in series {
+        if ns.iter().enumerate().any(|(i, n)| *n != i as i64 + 1) {
+            rep.number_gaps += 1;
+            rep.problems.push(format!("文号 series {k:?} not gapless: {:?}…", &ns[..ns.len().min(20)]));
+        }
+    }
+    Ok(())
 }
 
 async fn ids(db: &DatabaseConnection, sql: &str) -> Result<Vec<String>> {
