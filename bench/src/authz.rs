@@ -33,7 +33,11 @@ pub async fn bench(dir: &std::path::Path, extra_users: usize, duration: Duration
     {
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
         use yishi::store::entities::users;
-        for u in users::Entity::find().filter(users::Column::Username.starts_with("bench_")).all(&db.conn).await? {
+        for u in users::Entity::find()
+            .filter(users::Column::Username.starts_with("bench_"))
+            .all(&db.conn)
+            .await?
+        {
             user_ids.push(u.id);
         }
     }

@@ -51,8 +51,16 @@ pub async fn ready_proposals(base: &str, unit: &str, n: usize, par: usize) -> Re
                 });
                 let id = id_of(&h.post(&format!("/api/v1/units/{unit}/proposals"), &body).await?)?;
                 h.post(&format!("/api/v1/proposals/{id}/submit"), &json!({})).await?;
-                d.post(&format!("/api/v1/proposals/{id}/submission-approval"), &json!({"approve": true, "opinion": "同意"})).await?;
-                p.post(&format!("/api/v1/proposals/{id}/premeeting-decision"), &json!({"decision": "to_meeting", "reason": "提交会议"})).await?;
+                d.post(
+                    &format!("/api/v1/proposals/{id}/submission-approval"),
+                    &json!({"approve": true, "opinion": "同意"}),
+                )
+                .await?;
+                p.post(
+                    &format!("/api/v1/proposals/{id}/premeeting-decision"),
+                    &json!({"decision": "to_meeting", "reason": "提交会议"}),
+                )
+                .await?;
                 anyhow::Ok(id)
             }
         })
@@ -64,11 +72,21 @@ pub async fn ready_proposals(base: &str, unit: &str, n: usize, par: usize) -> Re
 /// Meetings over `proposals` (≤ ITEMS_PER_MEETING each): scheduled two weeks ahead (R06),
 /// noticed, every member in `present` marked present, opened; each item discussed by two
 /// agreeing members and put to a named vote by the chair.
-pub async fn open_for_voting(base: &str, unit: &str, proposals: &[String], present: &[String], speakers: [&str; 2], par: usize) -> Result<Items> {
+pub async fn open_for_voting(
+    base: &str,
+    unit: &str,
+    proposals: &[String],
+    present: &[String],
+    speakers: [&str; 2],
+    par: usize,
+) -> Result<Items> {
     let clerk = Session::sign_in(base, "sunli", seed::PASSWORD).await?;
     let principal = Session::sign_in(base, "zhangwei", seed::PASSWORD).await?;
     let starts_at = (chrono::Utc::now() + chrono::Duration::days(14)).to_rfc3339();
-    let mut out = Items { items: Vec::new(), meetings: Vec::new() };
+    let mut out = Items {
+        items: Vec::new(),
+        meetings: Vec::new(),
+    };
     for chunk in proposals.chunks(ITEMS_PER_MEETING) {
         let m = clerk
             .post(
@@ -81,7 +99,10 @@ pub async fn open_for_voting(base: &str, unit: &str, proposals: &[String], prese
         futures::stream::iter(present.iter())
             .map(|uid| {
                 let (c, mid) = (clerk.clone(), mid.clone());
-                async move { c.put(&format!("/api/v1/meetings/{mid}/attendance/{uid}"), &json!({"status": "present"})).await }
+                async move {
+                    c.put(&format!("/api/v1/meetings/{mid}/attendance/{uid}"), &json!({"status": "present"}))
+                        .await
+                }
             })
             .buffer_unordered(par)
             .try_collect::<Vec<_>>()
@@ -98,7 +119,11 @@ pub async fn open_for_voting(base: &str, unit: &str, proposals: &[String], prese
                         )
                         .await?;
                     }
-                    p.post(&format!("/api/v1/meetings/{mid}/items/{pid}/vote"), &json!({"path": "vote", "mode": "named"})).await?;
+                    p.post(
+                        &format!("/api/v1/meetings/{mid}/items/{pid}/vote"),
+                        &json!({"path": "vote", "mode": "named"}),
+                    )
+                    .await?;
                     anyhow::Ok(())
                 }
             })
@@ -118,7 +143,9 @@ pub fn ballot_op(voters: Arc<Vec<Session>>, items: Arc<Vec<(String, String)>>, f
         let idx = first + k as usize;
         let items = items.clone();
         async move {
-            let Some((mid, pid)) = items.get(idx) else { return Err("no item left".to_string()) };
+            let Some((mid, pid)) = items.get(idx) else {
+                return Err("no item left".to_string());
+            };
             let choice = ["agree", "agree", "agree", "disagree", "abstain", "defer"][(u + idx) % 6];
             let r = s
                 .request(reqwest::Method::POST, &format!("/api/v1/meetings/{mid}/items/{pid}/ballots"))
@@ -166,7 +193,10 @@ pub async fn one_run(o: &Opts, pg: Option<&str>, target_rate: f64, expect_capaci
     let per_user_cap = ((expect_capacity * 1.5 * secs) / users as f64).ceil() as usize + 5;
     let per_user_paced = ((target_rate * secs) / users as f64).ceil() as usize + 5;
     let n = per_user_cap + per_user_paced;
-    eprintln!("[b] setting up {n} items ({} meetings) for {users} voters…", n.div_ceil(ITEMS_PER_MEETING));
+    eprintln!(
+        "[b] setting up {n} items ({} meetings) for {users} voters…",
+        n.div_ceil(ITEMS_PER_MEETING)
+    );
     let t = std::time::Instant::now();
     let unit = seeded.unit().to_string();
     let proposals = ready_proposals(&proc.base, &unit, n, 8).await?;
@@ -183,20 +213,43 @@ pub async fn one_run(o: &Opts, pg: Option<&str>, target_rate: f64, expect_capaci
             async move { load::check(s.http.get(s.url(&format!("/api/v1/meetings/{mid}"))).send().await).await }.boxed()
         })
     };
-    let open = load::with_cpu(proc.pid(), load::closed("open the meeting (GET)", users, Duration::from_secs(3), None, open_op)).await;
+    let open = load::with_cpu(
+        proc.pid(),
+        load::closed("open the meeting (GET)", users, Duration::from_secs(3), None, open_op),
+    )
+    .await;
     let all = Arc::new(items.items.clone());
     let cap_op = ballot_op(voters.clone(), all.clone(), 0);
-    let capacity = load::with_cpu(proc.pid(), load::closed("ballots (capacity)", users, o.dur_pub(), Some(per_user_cap as u64), cap_op)).await;
+    let capacity = load::with_cpu(
+        proc.pid(),
+        load::closed("ballots (capacity)", users, o.dur_pub(), Some(per_user_cap as u64), cap_op),
+    )
+    .await;
     let used = capacity.ok + capacity.errors;
     let first = (used as usize).div_ceil(users).max(per_user_cap);
     let rate = target_rate.min((capacity.throughput * 0.8).max(10.0));
     let paced_op = ballot_op(voters.clone(), all.clone(), first);
-    let paced = load::with_cpu(proc.pid(), load::paced(&format!("ballots (paced {rate:.0}/s)"), users, rate, o.dur_pub(), Some(per_user_paced as u64), paced_op)).await;
+    let paced = load::with_cpu(
+        proc.pid(),
+        load::paced(
+            &format!("ballots (paced {rate:.0}/s)"),
+            users,
+            rate,
+            o.dur_pub(),
+            Some(per_user_paced as u64),
+            paced_op,
+        ),
+    )
+    .await;
     let mem = watch.finish().await;
     // Every acknowledged ballot is stored, once (tally = stored ballots).
     let db = sea_orm::Database::connect(&url).await?;
     let stored = crate::races::count(&db, "SELECT COUNT(*) AS n FROM ballot_participations").await?;
-    let dups = crate::races::count(&db, "SELECT COUNT(*) AS n FROM (SELECT item_id, voter_id FROM ballot_participations GROUP BY item_id, voter_id HAVING COUNT(*) > 1) d").await?;
+    let dups = crate::races::count(
+        &db,
+        "SELECT COUNT(*) AS n FROM (SELECT item_id, voter_id FROM ballot_participations GROUP BY item_id, voter_id HAVING COUNT(*) > 1) d",
+    )
+    .await?;
     db.close().await?;
     let acked = capacity.ok + paced.ok;
     let stored_ok = stored as u64 >= acked && dups == 0;
@@ -208,7 +261,14 @@ pub async fn one_run(o: &Opts, pg: Option<&str>, target_rate: f64, expect_capaci
         server::drop_pg(a, &url).await;
     }
     let _ = std::fs::remove_dir_all(&dir);
-    Ok(RunOut { signin, open, capacity, paced, mem, stored_ok })
+    Ok(RunOut {
+        signin,
+        open,
+        capacity,
+        paced,
+        mem,
+        stored_ok,
+    })
 }
 
 pub async fn step(o: &Opts, ceil: &Ceil) -> Result<()> {
@@ -225,8 +285,17 @@ pub async fn step(o: &Opts, ceil: &Ceil) -> Result<()> {
     for (name, pg, commit_ceiling) in dbs {
         let mut runs = Vec::new();
         for r in 0..o.runs {
-            let out = one_run(o, pg, TARGET_RATE, commit_ceiling.max(500.0)).await.with_context(|| format!("scenario B on {name}, run {}", r + 1))?;
-            eprintln!("[b] {name} run {}:\n  {}\n  {}\n  {}\n  {}", r + 1, out.signin.line(), out.open.line(), out.capacity.line(), out.paced.line());
+            let out = one_run(o, pg, TARGET_RATE, commit_ceiling.max(500.0))
+                .await
+                .with_context(|| format!("scenario B on {name}, run {}", r + 1))?;
+            eprintln!(
+                "[b] {name} run {}:\n  {}\n  {}\n  {}\n  {}",
+                r + 1,
+                out.signin.line(),
+                out.open.line(),
+                out.capacity.line(),
+                out.paced.line()
+            );
             runs.push(out);
         }
         let cap = load::median(&runs.iter().map(|r| r.capacity.clone()).collect::<Vec<_>>());
@@ -271,7 +340,11 @@ pub async fn step(o: &Opts, ceil: &Ceil) -> Result<()> {
             paced.p50_ms,
             paced.p99_ms,
             ceil.trivial_p99_ms,
-            if paced.p99_ms <= TARGET_P99_MS && paced.target_rate >= TARGET_RATE { "yes" } else { "**no**" },
+            if paced.p99_ms <= TARGET_P99_MS && paced.target_rate >= TARGET_RATE {
+                "yes"
+            } else {
+                "**no**"
+            },
             cap.errors,
             paced.errors,
             if cap.errors + paced.errors == 0 { "yes" } else { "**no**" },
@@ -298,7 +371,10 @@ pub async fn step(o: &Opts, ceil: &Ceil) -> Result<()> {
         if cap.errors + paced.errors > 0 {
             body += &format!("Errors by kind: {:?} / {:?}\n\n", cap.error_kinds, paced.error_kinds);
         }
-        data.insert(name.into(), json!({ "capacity": cap, "paced": paced, "open": open, "signin": si, "mem_kib": {"hwm": hwm, "steady": steady} }));
+        data.insert(
+            name.into(),
+            json!({ "capacity": cap, "paced": paced, "open": open, "signin": si, "mem_kib": {"hwm": hwm, "steady": steady} }),
+        );
     }
     body += "Setup (not measured): proposals drafted by 徐明, approved by the deputy 李娜, put to the meeting by 张伟; \
              party-group meetings of up to 100 items, noticed two weeks ahead, every member present and the meeting opened; \
@@ -307,7 +383,14 @@ pub async fn step(o: &Opts, ceil: &Ceil) -> Result<()> {
              min(3,000/s, 80% of the capacity). The paced row's rate tells whether the target rate was offered at all.\n";
     report::save(
         "scenario_b",
-        Section { title: "Scenario B — ballots".into(), command: report::command_line(), at: report::now(), machine: m.finish(), body, data: serde_json::Value::Object(data) },
+        Section {
+            title: "Scenario B — ballots".into(),
+            command: report::command_line(),
+            at: report::now(),
+            machine: m.finish(),
+            body,
+            data: serde_json::Value::Object(data),
+        },
         &o.doc,
     )
 }

@@ -92,7 +92,12 @@ pub async fn generate(database_url: &str, docs: usize, n_users: usize, n_units: 
         tx.commit().await?;
         users_total += per_unit;
         // The demo handlers too.
-        for (u, s) in [("huangxin", "planning"), ("xuming", "finance"), ("gaofei", "farmland"), ("mali", "office")] {
+        for (u, s) in [
+            ("huangxin", "planning"),
+            ("xuming", "finance"),
+            ("gaofei", "farmland"),
+            ("mali", "office"),
+        ] {
             hs.push((org.user(u), org.section(s)));
         }
         handlers.push(hs);
@@ -115,7 +120,11 @@ pub async fn generate(database_url: &str, docs: usize, n_users: usize, n_units: 
             let (drafter, section) = handlers[ui][rng.gen_range(0..handlers[ui].len())].clone();
             let created = now - Duration::seconds(span - (span * k as i64) / n_out as i64);
             let waiting = rng.gen_bool(0.015);
-            let state = if waiting { OUT_WAITING[rng.gen_range(0..OUT_WAITING.len())] } else { "archived" };
+            let state = if waiting {
+                OUT_WAITING[rng.gen_range(0..OUT_WAITING.len())]
+            } else {
+                "archived"
+            };
             in_processing += usize::from(waiting);
             let year = chrono::Datelike::year(&created);
             let numbered = !waiting;
@@ -158,7 +167,9 @@ pub async fn generate(database_url: &str, docs: usize, n_users: usize, n_units: 
                 version: Set(1),
             });
             if rows.len() == batch {
-                outgoing_documents::Entity::insert_many(std::mem::take(&mut rows)).exec_without_returning(&tx).await?;
+                outgoing_documents::Entity::insert_many(std::mem::take(&mut rows))
+                    .exec_without_returning(&tx)
+                    .await?;
             }
         }
         if !rows.is_empty() {
@@ -180,7 +191,11 @@ pub async fn generate(database_url: &str, docs: usize, n_users: usize, n_units: 
             let (handler, section) = handlers[ui][rng.gen_range(0..handlers[ui].len())].clone();
             let created = now - Duration::seconds(span - (span * k as i64) / n_in as i64);
             let waiting = rng.gen_bool(0.015);
-            let state = if waiting { IN_WAITING[rng.gen_range(0..IN_WAITING.len())] } else { "archived" };
+            let state = if waiting {
+                IN_WAITING[rng.gen_range(0..IN_WAITING.len())]
+            } else {
+                "archived"
+            };
             in_processing += usize::from(waiting);
             let id = uuid::Uuid::now_v7().to_string();
             let distributed = state != "registered";
@@ -244,8 +259,12 @@ pub async fn generate(database_url: &str, docs: usize, n_users: usize, n_units: 
                 });
             }
             if rows.len() == batch {
-                incoming_documents::Entity::insert_many(std::mem::take(&mut rows)).exec_without_returning(&tx).await?;
-                incoming_assignments::Entity::insert_many(std::mem::take(&mut asg)).exec_without_returning(&tx).await?;
+                incoming_documents::Entity::insert_many(std::mem::take(&mut rows))
+                    .exec_without_returning(&tx)
+                    .await?;
+                incoming_assignments::Entity::insert_many(std::mem::take(&mut asg))
+                    .exec_without_returning(&tx)
+                    .await?;
             }
         }
         if !rows.is_empty() {
@@ -258,11 +277,8 @@ pub async fn generate(database_url: &str, docs: usize, n_users: usize, n_units: 
         i = end;
         eprintln!("[bigdata] incoming {i}/{n_in} ({:.0} s)", t0.elapsed().as_secs_f64());
     }
-    if db.is_sqlite() {
-        db.conn.execute_unprepared("ANALYZE").await?;
-    } else {
-        db.conn.execute_unprepared("ANALYZE").await?;
-    }
+    // Planner statistics, as an operator would have after a while (both engines).
+    db.conn.execute_unprepared("ANALYZE").await?;
     db.conn.close().await?;
     Ok(Generated {
         units: orgs.iter().map(|o| o.unit_id.clone()).collect(),
@@ -279,19 +295,41 @@ pub async fn plans(database_url: &str, unit: &str) -> Result<String> {
     let db = sea_orm::Database::connect(database_url).await?;
     let pg = db.get_database_backend() == sea_orm::DbBackend::Postgres;
     let qs = [
-        ("outgoing list", format!("SELECT * FROM outgoing_documents WHERE unit_id = '{unit}' ORDER BY created_at DESC LIMIT 200")),
-        ("outgoing to-do", format!("SELECT * FROM outgoing_documents WHERE unit_id = '{unit}' AND state IN ('drafting','returned','section_review','countersigning','paused','consolidating','verifying','signoff','signed','numbered') ORDER BY created_at ASC")),
-        ("incoming list", format!("SELECT * FROM incoming_documents WHERE unit_id = '{unit}' ORDER BY id DESC")),
-        ("incoming assignments of a unit", format!("SELECT * FROM incoming_assignments WHERE unit_id = '{unit}'")),
+        (
+            "outgoing list",
+            format!("SELECT * FROM outgoing_documents WHERE unit_id = '{unit}' ORDER BY created_at DESC LIMIT 200"),
+        ),
+        (
+            "outgoing to-do",
+            format!(
+                "SELECT * FROM outgoing_documents WHERE unit_id = '{unit}' AND state IN ('drafting','returned','section_review','countersigning','paused','consolidating','verifying','signoff','signed','numbered') ORDER BY created_at ASC"
+            ),
+        ),
+        (
+            "incoming list",
+            format!("SELECT * FROM incoming_documents WHERE unit_id = '{unit}' ORDER BY id DESC"),
+        ),
+        (
+            "incoming assignments of a unit",
+            format!("SELECT * FROM incoming_assignments WHERE unit_id = '{unit}'"),
+        ),
     ];
     let mut out = String::new();
     for (label, q) in qs {
-        let sql = if pg { format!("EXPLAIN {q}") } else { format!("EXPLAIN QUERY PLAN {q}") };
+        let sql = if pg {
+            format!("EXPLAIN {q}")
+        } else {
+            format!("EXPLAIN QUERY PLAN {q}")
+        };
         let rows = db.query_all_raw(Statement::from_string(db.get_database_backend(), sql)).await?;
         out += &format!("- {label}: ");
         let mut parts = Vec::new();
         for r in rows {
-            let text = if pg { r.try_get::<String>("", "QUERY PLAN").unwrap_or_default() } else { r.try_get::<String>("", "detail").unwrap_or_default() };
+            let text = if pg {
+                r.try_get::<String>("", "QUERY PLAN").unwrap_or_default()
+            } else {
+                r.try_get::<String>("", "detail").unwrap_or_default()
+            };
             parts.push(text.trim().to_string());
         }
         out += &format!("`{}`\n", parts.join(" / "));
@@ -339,13 +377,22 @@ pub async fn measure(base: &str, unit_suffixes: &[String], users: usize, seconds
         };
         let st = load::closed(label, sessions.len(), std::time::Duration::from_secs(seconds), None, op).await;
         eprintln!("  {}", st.line());
-        out.push(Measured { label: label.to_string(), stats: st });
+        out.push(Measured {
+            label: label.to_string(),
+            stats: st,
+        });
     }
     Ok(out)
 }
 
 /// The whole step: generate (or reuse `keep`), serve, measure, explain.
-pub async fn run(docs: usize, users: usize, units: usize, seconds: u64, keep: Option<std::path::PathBuf>) -> Result<(Generated, Vec<Measured>, String)> {
+pub async fn run(
+    docs: usize,
+    users: usize,
+    units: usize,
+    seconds: u64,
+    keep: Option<std::path::PathBuf>,
+) -> Result<(Generated, Vec<Measured>, String)> {
     let dir = match &keep {
         Some(p) => {
             std::fs::create_dir_all(p)?;
@@ -355,15 +402,25 @@ pub async fn run(docs: usize, users: usize, units: usize, seconds: u64, keep: Op
     };
     let url = format!("sqlite://{}/big.db?mode=rwc", dir.display());
     let meta = dir.join("generated.json");
-    let generated = match std::fs::read(&meta).ok().and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok()) {
-        Some(v) if keep.is_some() && v["outgoing"].as_u64().unwrap_or(0) as usize + v["incoming"].as_u64().unwrap_or(0) as usize == docs => Generated {
-            units: v["units"].as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default(),
-            users: v["users"].as_u64().unwrap_or(0) as usize,
-            outgoing: v["outgoing"].as_u64().unwrap_or(0) as usize,
-            incoming: v["incoming"].as_u64().unwrap_or(0) as usize,
-            in_processing: v["in_processing"].as_u64().unwrap_or(0) as usize,
-            seconds: v["seconds"].as_f64().unwrap_or(0.0),
-        },
+    let generated = match std::fs::read(&meta)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+    {
+        Some(v)
+            if keep.is_some() && v["outgoing"].as_u64().unwrap_or(0) as usize + v["incoming"].as_u64().unwrap_or(0) as usize == docs =>
+        {
+            Generated {
+                units: v["units"]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+                    .unwrap_or_default(),
+                users: v["users"].as_u64().unwrap_or(0) as usize,
+                outgoing: v["outgoing"].as_u64().unwrap_or(0) as usize,
+                incoming: v["incoming"].as_u64().unwrap_or(0) as usize,
+                in_processing: v["in_processing"].as_u64().unwrap_or(0) as usize,
+                seconds: v["seconds"].as_f64().unwrap_or(0.0),
+            }
+        }
         _ => {
             for f in ["big.db", "big.db-wal", "big.db-shm"] {
                 let _ = std::fs::remove_file(dir.join(f));
@@ -373,11 +430,21 @@ pub async fn run(docs: usize, users: usize, units: usize, seconds: u64, keep: Op
             g
         }
     };
-    eprintln!("[bigdata] {} outgoing + {} incoming documents ({} in processing), {} users, {} units; generated in {:.0} s", generated.outgoing, generated.incoming, generated.in_processing, generated.users, generated.units.len(), generated.seconds);
+    eprintln!(
+        "[bigdata] {} outgoing + {} incoming documents ({} in processing), {} users, {} units; generated in {:.0} s",
+        generated.outgoing,
+        generated.incoming,
+        generated.in_processing,
+        generated.users,
+        generated.units.len(),
+        generated.seconds
+    );
     let plans = plans(&url, generated.units.first().map(String::as_str).unwrap_or("")).await?;
     let bin = server::yishi_bin()?;
     let proc = server::start_yishi(&bin, &url, &dir, None).await?;
-    let suffixes: Vec<String> = (0..units.min(8)).map(|u| if u == 0 { String::new() } else { format!("-{u}") }).collect();
+    let suffixes: Vec<String> = (0..units.min(8))
+        .map(|u| if u == 0 { String::new() } else { format!("-{u}") })
+        .collect();
     let measured = measure(&proc.base, &suffixes, 8, seconds).await?;
     drop(proc);
     if keep.is_none() {

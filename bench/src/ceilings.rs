@@ -16,9 +16,10 @@ use std::time::{Duration, Instant};
 pub fn trivial_server(port: u16) -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {
-        let app = axum::Router::new()
-            .route("/", axum::routing::get(|| async { "ok" }))
-            .route("/json", axum::routing::get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }));
+        let app = axum::Router::new().route("/", axum::routing::get(|| async { "ok" })).route(
+            "/json",
+            axum::routing::get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
+        );
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         axum::serve(listener, app).await?;
         Ok(())
@@ -64,7 +65,9 @@ pub fn fsync_rate(dir: &std::path::Path, duration: Duration) -> Result<f64> {
 /// BEGIN IMMEDIATE) with `writers` concurrent tasks; also works on PostgreSQL.
 pub async fn db_commit_rate(database_url: &str, writers: usize, duration: Duration) -> Result<f64> {
     let db = yishi::db::Db::connect(database_url).await?;
-    db.conn.execute_unprepared("CREATE TABLE IF NOT EXISTS bench_commit (id TEXT PRIMARY KEY, v TEXT NOT NULL)").await?;
+    db.conn
+        .execute_unprepared("CREATE TABLE IF NOT EXISTS bench_commit (id TEXT PRIMARY KEY, v TEXT NOT NULL)")
+        .await?;
     let db = Arc::new(db);
     let start = Instant::now();
     let mut hs = Vec::new();
@@ -104,12 +107,24 @@ pub async fn db_commit_rate(database_url: &str, writers: usize, duration: Durati
 /// request's throughput.
 pub async fn db_point_select_rate(database_url: &str, tasks: usize, duration: Duration) -> Result<(f64, f64)> {
     let db = yishi::db::Db::connect(database_url).await?;
-    db.conn.execute_unprepared("CREATE TABLE IF NOT EXISTS bench_select (id TEXT PRIMARY KEY, v TEXT NOT NULL)").await?;
+    db.conn
+        .execute_unprepared("CREATE TABLE IF NOT EXISTS bench_select (id TEXT PRIMARY KEY, v TEXT NOT NULL)")
+        .await?;
     let backend = db.conn.get_database_backend();
     let pg = backend == sea_orm::DbBackend::Postgres;
     for i in 0..1000 {
-        let sql = if pg { "INSERT INTO bench_select (id, v) VALUES ($1, $2)" } else { "INSERT INTO bench_select (id, v) VALUES (?, ?)" };
-        db.conn.execute_raw(sea_orm::Statement::from_sql_and_values(backend, sql, [format!("k{i}").into(), "投票".into()])).await?;
+        let sql = if pg {
+            "INSERT INTO bench_select (id, v) VALUES ($1, $2)"
+        } else {
+            "INSERT INTO bench_select (id, v) VALUES (?, ?)"
+        };
+        db.conn
+            .execute_raw(sea_orm::Statement::from_sql_and_values(
+                backend,
+                sql,
+                [format!("k{i}").into(), "投票".into()],
+            ))
+            .await?;
     }
     let db = Arc::new(db);
     let cpu0 = crate::server::cpu_seconds(std::process::id()).unwrap_or(0.0);
@@ -119,10 +134,17 @@ pub async fn db_point_select_rate(database_url: &str, tasks: usize, duration: Du
         let db = db.clone();
         hs.push(tokio::spawn(async move {
             let mut n = 0u64;
-            let sql = if pg { "SELECT id, v FROM bench_select WHERE id = $1 LIMIT $2" } else { "SELECT id, v FROM bench_select WHERE id = ? LIMIT ?" };
+            let sql = if pg {
+                "SELECT id, v FROM bench_select WHERE id = $1 LIMIT $2"
+            } else {
+                "SELECT id, v FROM bench_select WHERE id = ? LIMIT ?"
+            };
             while start.elapsed() < duration {
                 let k = format!("k{}", (n as usize * 7 + t * 13) % 1000);
-                let row = db.conn.query_one_raw(sea_orm::Statement::from_sql_and_values(backend, sql, [k.into(), 1i64.into()])).await?;
+                let row = db
+                    .conn
+                    .query_one_raw(sea_orm::Statement::from_sql_and_values(backend, sql, [k.into(), 1i64.into()]))
+                    .await?;
                 std::hint::black_box(row);
                 n += 1;
             }
@@ -153,13 +175,26 @@ pub async fn pgbench(pg_admin_url: &str, clients: usize, seconds: u64) -> Result
     }
     let url = server::fresh_database(std::path::Path::new("/tmp"), Some(pg_admin_url), "pgbench").await?;
     let out = async {
-        let init = std::process::Command::new("pgbench").args(["-i", "-q", "-s", "10", &url]).output()?;
+        let init = std::process::Command::new("pgbench")
+            .args(["-i", "-q", "-s", "10", &url])
+            .output()?;
         if !init.status.success() {
             bail!("pgbench -i: {}", String::from_utf8_lossy(&init.stderr));
         }
         let run = |mode: &str| -> Result<f64> {
             let o = std::process::Command::new("pgbench")
-                .args([mode, "-M", "prepared", "-c", &clients.to_string(), "-j", "2", "-T", &seconds.to_string(), &url])
+                .args([
+                    mode,
+                    "-M",
+                    "prepared",
+                    "-c",
+                    &clients.to_string(),
+                    "-j",
+                    "2",
+                    "-T",
+                    &seconds.to_string(),
+                    &url,
+                ])
                 .output()?;
             let text = String::from_utf8_lossy(&o.stdout);
             let tps = text
@@ -170,7 +205,11 @@ pub async fn pgbench(pg_admin_url: &str, clients: usize, seconds: u64) -> Result
                 .with_context(|| format!("pgbench {mode} output: {text} {}", String::from_utf8_lossy(&o.stderr)))?;
             Ok(tps)
         };
-        Ok(Pgbench { read_write_tps: run("-N")?, select_only_tps: run("-S")?, clients })
+        Ok(Pgbench {
+            read_write_tps: run("-N")?,
+            select_only_tps: run("-S")?,
+            clients,
+        })
     }
     .await;
     server::drop_pg(pg_admin_url, &url).await;

@@ -50,7 +50,11 @@ impl Session {
     /// A request with the CSRF header already set.
     pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         let rb = self.http.request(method.clone(), self.url(path));
-        if method == reqwest::Method::GET { rb } else { rb.header("X-CSRF-Token", &self.csrf) }
+        if method == reqwest::Method::GET {
+            rb
+        } else {
+            rb.header("X-CSRF-Token", &self.csrf)
+        }
     }
 
     /// Sends and returns (status, JSON body).

@@ -68,7 +68,11 @@ impl CrashReport {
             self.audit_entries,
             self.restart_ms_p50,
             self.restart_ms_max,
-            if self.problems.is_empty() { String::new() } else { format!("; problems: {:?}", self.problems) }
+            if self.problems.is_empty() {
+                String::new()
+            } else {
+                format!("; problems: {:?}", self.problems)
+            }
         )
     }
 }
@@ -95,7 +99,16 @@ pub async fn prepare(database_url: &str) -> Result<Seeded> {
 /// review (approved: straight to consolidating), send to countersign, three opinions (the
 /// last returns it to the main section), consolidate, verify, sign off (numbered).
 const PIPELINE: &[&str] = &[
-    "drafting", "section_review", "consolidating", "countersigning", "countersigning", "countersigning", "consolidating", "verifying", "signoff", "numbered",
+    "drafting",
+    "section_review",
+    "consolidating",
+    "countersigning",
+    "countersigning",
+    "countersigning",
+    "consolidating",
+    "verifying",
+    "signoff",
+    "numbered",
 ];
 
 pub async fn run(o: &CrashOpts, seeded: &Seeded) -> Result<CrashReport> {
@@ -118,12 +131,15 @@ pub async fn run(o: &CrashOpts, seeded: &Seeded) -> Result<CrashReport> {
         present.push(seeded.org.user("zhangwei"));
         let props = crate::ballots::ready_proposals(&proc.base, seeded.unit(), n, 4).await?;
         let speakers = [seeded.org.user("liuyang"), seeded.org.user("chenjing")];
-        crate::ballots::open_for_voting(&proc.base, seeded.unit(), &props, &present, [&speakers[0], &speakers[1]], 4).await?.items
+        crate::ballots::open_for_voting(&proc.base, seeded.unit(), &props, &present, [&speakers[0], &speakers[1]], 4)
+            .await?
+            .items
     } else {
         Vec::new()
     });
     // Each voter's next item (kept across cycles).
-    let next_item: Arc<Vec<std::sync::atomic::AtomicUsize>> = Arc::new(voters.iter().map(|_| std::sync::atomic::AtomicUsize::new(0)).collect());
+    let next_item: Arc<Vec<std::sync::atomic::AtomicUsize>> =
+        Arc::new(voters.iter().map(|_| std::sync::atomic::AtomicUsize::new(0)).collect());
     for cycle in 0..o.cycles {
         let acked = Arc::new(Mutex::new(Acked::default()));
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -132,19 +148,40 @@ pub async fn run(o: &CrashOpts, seeded: &Seeded) -> Result<CrashReport> {
             for w in 0..o.writers {
                 let who = ["huangxin", "gaofei", "xuming", "mali", "hejun", "luoyan", "zhoujie", "wuhua"][w % 8];
                 let s = Session::sign_in(&proc.base, who, seed::PASSWORD).await?;
-                tasks.push(tokio::spawn(absence_writer(s, seeded.unit().to_string(), acked.clone(), stop.clone(), cycle, w)));
+                tasks.push(tokio::spawn(absence_writer(
+                    s,
+                    seeded.unit().to_string(),
+                    acked.clone(),
+                    stop.clone(),
+                    cycle,
+                    w,
+                )));
             }
         }
         if do_ballots {
             for (vi, v) in voters.iter().enumerate() {
                 let s = Session::sign_in(&proc.base, v, seed::PASSWORD).await?;
-                tasks.push(tokio::spawn(ballot_writer(s, vi, items.clone(), next_item.clone(), acked.clone(), stop.clone())));
+                tasks.push(tokio::spawn(ballot_writer(
+                    s,
+                    vi,
+                    items.clone(),
+                    next_item.clone(),
+                    acked.clone(),
+                    stop.clone(),
+                )));
             }
         }
         if do_routing {
             let cast = crate::routing::Cast::sign_in(&proc.base, seeded).await?;
             for w in 0..3 {
-                tasks.push(tokio::spawn(routing_writer(cast.clone(), seeded.unit().to_string(), acked.clone(), stop.clone(), cycle, w)));
+                tasks.push(tokio::spawn(routing_writer(
+                    cast.clone(),
+                    seeded.unit().to_string(),
+                    acked.clone(),
+                    stop.clone(),
+                    cycle,
+                    w,
+                )));
             }
         }
         let delay = rng.gen_range(o.kill_after_ms.0..=o.kill_after_ms.1);
@@ -162,7 +199,9 @@ pub async fn run(o: &CrashOpts, seeded: &Seeded) -> Result<CrashReport> {
             rep.kills_during_startup += 1;
         }
         let t0 = Instant::now();
-        proc = server::start_yishi(&o.bin, &o.database_url, &o.dir, Some(port)).await.with_context(|| format!("restart after cycle {cycle}"))?;
+        proc = server::start_yishi(&o.bin, &o.database_url, &o.dir, Some(port))
+            .await
+            .with_context(|| format!("restart after cycle {cycle}"))?;
         restart_ms.push(t0.elapsed().as_secs_f64() * 1000.0);
         // Check with a separate connection while the restarted server runs.
         let db = sea_orm::Database::connect(&o.database_url).await?;
@@ -202,14 +241,28 @@ fn spawn_only(bin: &Path, url: &str, dir: &Path, port: u16) -> Result<Proc> {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()?;
-    Ok(Proc { child, base: format!("http://127.0.0.1:{port}"), port })
+    Ok(Proc {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+        port,
+    })
 }
 
-async fn absence_writer(s: Session, unit: String, acked: Arc<Mutex<Acked>>, stop: Arc<std::sync::atomic::AtomicBool>, cycle: usize, w: usize) {
+async fn absence_writer(
+    s: Session,
+    unit: String,
+    acked: Arc<Mutex<Acked>>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    cycle: usize,
+    w: usize,
+) {
     let mut i = 0u64;
     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
         let body = json!({ "from": "2026-12-01", "to": "2026-12-02", "reason": format!("c{cycle}-w{w}-{i}") });
-        match s.call(reqwest::Method::POST, &format!("/api/v1/units/{unit}/absences"), Some(&body)).await {
+        match s
+            .call(reqwest::Method::POST, &format!("/api/v1/units/{unit}/absences"), Some(&body))
+            .await
+        {
             Ok((200..=299, v)) => {
                 if let (Some(id), Ok(mut a)) = (v["id"].as_str(), acked.lock()) {
                     a.absences.push(id.to_string());
@@ -234,7 +287,14 @@ async fn ballot_writer(
         let i = next[vi].load(Ordering::Relaxed);
         let Some((mid, pid)) = items.get(i) else { break };
         let choice = ["agree", "disagree", "abstain"][(vi + i) % 3];
-        match s.call(reqwest::Method::POST, &format!("/api/v1/meetings/{mid}/items/{pid}/ballots"), Some(&json!({ "choice": choice }))).await {
+        match s
+            .call(
+                reqwest::Method::POST,
+                &format!("/api/v1/meetings/{mid}/items/{pid}/ballots"),
+                Some(&json!({ "choice": choice })),
+            )
+            .await
+        {
             Ok((200..=299, _)) => {
                 if let Ok(mut a) = acked.lock() {
                     a.ballots.push((s.user_id.clone(), mid.clone(), pid.clone()));
@@ -251,15 +311,36 @@ async fn ballot_writer(
 }
 
 /// Outgoing documents through the pipeline; every acknowledged step is remembered.
-async fn routing_writer(c: crate::routing::Cast, unit: String, acked: Arc<Mutex<Acked>>, stop: Arc<std::sync::atomic::AtomicBool>, cycle: usize, w: usize) {
+async fn routing_writer(
+    c: crate::routing::Cast,
+    unit: String,
+    acked: Arc<Mutex<Acked>>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    cycle: usize,
+    w: usize,
+) {
     let mut i = 0u64;
     let note = |id: &str, k: usize, v: &serde_json::Value| {
         if let Ok(mut a) = acked.lock() {
-            a.steps.push((id.to_string(), k, v["state"].as_str().unwrap_or("").to_string(), v["number"].as_str().map(str::to_string)));
+            a.steps.push((
+                id.to_string(),
+                k,
+                v["state"].as_str().unwrap_or("").to_string(),
+                v["number"].as_str().map(str::to_string),
+            ));
         }
     };
     'docs: while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-        let Ok(d) = c.drafter.post(&format!("/api/v1/units/{unit}/outgoing"), &crate::routing::doc_body(((cycle as u64) << 40) | ((w as u64) << 32) | i)).await else { break };
+        let Ok(d) = c
+            .drafter
+            .post(
+                &format!("/api/v1/units/{unit}/outgoing"),
+                &crate::routing::doc_body(((cycle as u64) << 40) | ((w as u64) << 32) | i),
+            )
+            .await
+        else {
+            break;
+        };
         i += 1;
         let Some(id) = d["id"].as_str().map(str::to_string) else { break };
         note(&id, 0, &d);
@@ -297,7 +378,11 @@ async fn check_ballots(db: &DatabaseConnection, acked: &[(String, String, String
         .await?;
     let mut stored: HashSet<(String, String, String)> = HashSet::new();
     for r in rows {
-        let k = (r.try_get::<String>("", "voter_id")?, r.try_get::<String>("", "meeting_id")?, r.try_get::<String>("", "proposal_id")?);
+        let k = (
+            r.try_get::<String>("", "voter_id")?,
+            r.try_get::<String>("", "meeting_id")?,
+            r.try_get::<String>("", "proposal_id")?,
+        );
         if !stored.insert(k) {
             rep.duplicated += 1;
         }
@@ -324,7 +409,10 @@ async fn check_routing(db: &DatabaseConnection, acked: &[(String, usize, String,
     let mut last: BTreeMap<&str, (usize, Option<&String>)> = BTreeMap::new();
     for (id, k, state, number) in acked {
         if PIPELINE.get(*k) != Some(&state.as_str()) {
-            rep.problems.push(format!("document {id}: step {k} answered state {state}, expected {:?} (workload out of date?)", PIPELINE.get(*k)));
+            rep.problems.push(format!(
+                "document {id}: step {k} answered state {state}, expected {:?} (workload out of date?)",
+                PIPELINE.get(*k)
+            ));
         }
         let e = last.entry(id.as_str()).or_insert((0, None));
         if *k >= e.0 {
@@ -353,13 +441,17 @@ async fn check_routing(db: &DatabaseConnection, acked: &[(String, usize, String,
         let ok_states = [PIPELINE.get(*k), PIPELINE.get(k + 1)];
         if !ok_states.iter().flatten().any(|s| **s == state) {
             rep.lost += 1;
-            rep.problems.push(format!("document {id}: acknowledged step {k} ({}), stored state {state}", PIPELINE[*k]));
+            rep.problems.push(format!(
+                "document {id}: acknowledged step {k} ({}), stored state {state}",
+                PIPELINE[*k]
+            ));
         }
-        if let Some(n) = number {
-            if stored_number.as_ref() != Some(*n) {
-                rep.lost += 1;
-                rep.problems.push(format!("document {id}: acknowledged number {n}, stored {stored_number:?}"));
-            }
+        if let Some(n) = number
+            && stored_number.as_ref() != Some(*n)
+        {
+            rep.lost += 1;
+            rep.problems
+                .push(format!("document {id}: acknowledged number {n}, stored {stored_number:?}"));
         }
     }
     // 文号 gapless and unique per unit, series and year.
@@ -379,15 +471,20 @@ async fn check_routing(db: &DatabaseConnection, acked: &[(String, usize, String,
     for (k, ns) in series {
         if ns.iter().enumerate().any(|(i, n)| *n != i as i64 + 1) {
             rep.number_gaps += 1;
-            rep.problems.push(format!("文号 series {k:?} not gapless: {:?}…", &ns[..ns.len().min(20)]));
+            rep.problems
+                .push(format!("文号 series {k:?} not gapless: {:?}…", &ns[..ns.len().min(20)]));
         }
     }
     Ok(())
 }
 
 async fn ids(db: &DatabaseConnection, sql: &str) -> Result<Vec<String>> {
-    let rows = db.query_all_raw(Statement::from_string(db.get_database_backend(), sql.to_string())).await?;
-    rows.iter().map(|r| r.try_get::<String>("", "id").map_err(|e| anyhow!("{e}"))).collect()
+    let rows = db
+        .query_all_raw(Statement::from_string(db.get_database_backend(), sql.to_string()))
+        .await?;
+    rows.iter()
+        .map(|r| r.try_get::<String>("", "id").map_err(|e| anyhow!("{e}")))
+        .collect()
 }
 
 async fn check_absences(db: &DatabaseConnection, acked: &[String], rep: &mut CrashReport) -> Result<()> {
@@ -398,7 +495,8 @@ async fn check_absences(db: &DatabaseConnection, acked: &[String], rep: &mut Cra
     let lost: Vec<&String> = acked.iter().filter(|id| !stored.contains(*id)).collect();
     if !lost.is_empty() {
         rep.lost += lost.len() as u64;
-        rep.problems.push(format!("{} acknowledged absences lost, e.g. {}", lost.len(), lost[0]));
+        rep.problems
+            .push(format!("{} acknowledged absences lost, e.g. {}", lost.len(), lost[0]));
     }
     // One row per acknowledged request: the reason text is unique per request.
     let dup = db
@@ -419,7 +517,10 @@ async fn check_absences(db: &DatabaseConnection, acked: &[String], rep: &mut Cra
 /// are stored; here only the counters themselves must be sane.
 async fn check_counters(db: &DatabaseConnection, rep: &mut CrashReport) -> Result<()> {
     let rows = db
-        .query_all_raw(Statement::from_string(db.get_database_backend(), "SELECT key, value FROM counters".to_string()))
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT key, value FROM counters".to_string(),
+        ))
         .await?;
     for r in rows {
         let v: i64 = r.try_get("", "value")?;

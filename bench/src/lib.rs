@@ -3,13 +3,14 @@
 //! them and writes docs/performance.md; the library parts are also used by the CI-sized
 //! tests in tests/api/robustness.rs.
 pub mod authz;
-pub mod bigdata;
 pub mod ballots;
+pub mod bigdata;
 pub mod ceilings;
 pub mod client;
 pub mod crash;
 pub mod fixtures;
 pub mod load;
+pub mod pdf;
 pub mod races;
 pub mod report;
 pub mod routing;

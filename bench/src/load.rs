@@ -55,7 +55,14 @@ pub async fn with_cpu(pid: u32, run: impl std::future::Future<Output = Stats>) -
 }
 
 impl Stats {
-    fn from_samples(label: &str, users: usize, target_rate: f64, seconds: f64, mut lat_us: Vec<u64>, errors: BTreeMap<String, u64>) -> Stats {
+    fn from_samples(
+        label: &str,
+        users: usize,
+        target_rate: f64,
+        seconds: f64,
+        mut lat_us: Vec<u64>,
+        errors: BTreeMap<String, u64>,
+    ) -> Stats {
         lat_us.sort_unstable();
         let ok = lat_us.len() as u64;
         let pct = |p: f64| -> f64 {
@@ -91,7 +98,18 @@ impl Stats {
         };
         format!(
             "{:<28} users={:<3} rate={:<7.0} ok={:<7} {:>9.1}/s  p50={:.2}ms p90={:.2}ms p99={:.2}ms max={:.1}ms cpu/op server={:.3}ms client={:.3}ms{}",
-            self.label, self.users, self.target_rate, self.ok, self.throughput, self.p50_ms, self.p90_ms, self.p99_ms, self.max_ms, self.server_cpu_ms, self.client_cpu_ms, errs
+            self.label,
+            self.users,
+            self.target_rate,
+            self.ok,
+            self.throughput,
+            self.p50_ms,
+            self.p90_ms,
+            self.p99_ms,
+            self.max_ms,
+            self.server_cpu_ms,
+            self.client_cpu_ms,
+            errs
         )
     }
 }
@@ -113,7 +131,10 @@ pub async fn paced(label: &str, users: usize, rate: f64, duration: Duration, max
     for u in 0..users {
         let op = op.clone();
         handles.push(tokio::spawn(async move {
-            let mut out = UserOut { lat_us: Vec::new(), errors: BTreeMap::new() };
+            let mut out = UserOut {
+                lat_us: Vec::new(),
+                errors: BTreeMap::new(),
+            };
             let mut k: u64 = 0;
             loop {
                 if max_ops.is_some_and(|m| k >= m) {
@@ -144,9 +165,12 @@ pub async fn closed(label: &str, users: usize, duration: Duration, max_ops: Opti
     for u in 0..users {
         let op = op.clone();
         handles.push(tokio::spawn(async move {
-            let mut out = UserOut { lat_us: Vec::new(), errors: BTreeMap::new() };
+            let mut out = UserOut {
+                lat_us: Vec::new(),
+                errors: BTreeMap::new(),
+            };
             let mut k: u64 = 0;
-            while Instant::now() < end && !max_ops.is_some_and(|m| k >= m) {
+            while Instant::now() < end && max_ops.is_none_or(|m| k < m) {
                 let t = Instant::now();
                 match op(u, k).await {
                     Ok(()) => out.lat_us.push(t.elapsed().as_micros() as u64),

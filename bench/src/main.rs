@@ -8,13 +8,21 @@ use yishi_bench::report::{self, Machine, Section};
 use yishi_bench::{crash, run, server, tamper};
 
 #[derive(Parser)]
-#[command(name = "yishi-bench", about = "Yishi benchmarks against the physical limits, and robustness harnesses")]
+#[command(
+    name = "yishi-bench",
+    about = "Yishi benchmarks against the physical limits, and robustness harnesses"
+)]
 struct Cli {
     /// The document the results are rendered into.
     #[arg(long, global = true, default_value = "docs/performance.md")]
     doc: PathBuf,
     /// PostgreSQL admin URL for the PostgreSQL figures ("" to skip).
-    #[arg(long, global = true, env = "YISHI_BENCH_PG", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    #[arg(
+        long,
+        global = true,
+        env = "YISHI_BENCH_PG",
+        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
+    )]
     pg: String,
     #[command(subcommand)]
     cmd: Cmd,
@@ -158,13 +166,28 @@ async fn pg_reachable(url: &str) -> Option<String> {
 async fn dispatch(cli: Cli) -> Result<ExitCode> {
     let pg = pg_reachable(&cli.pg).await;
     match cli.cmd {
-        Cmd::Run { runs, seconds, users, only } => {
-            run::run(&run::Opts { runs, seconds, users, pg, doc: cli.doc, only }).await?;
+        Cmd::Run {
+            runs,
+            seconds,
+            users,
+            only,
+        } => {
+            run::run(&run::Opts {
+                runs,
+                seconds,
+                users,
+                pg,
+                doc: cli.doc,
+                only,
+            })
+            .await?;
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Tamper { trials, entries, seed } => {
             let m = Machine::now();
-            let mut body = String::from("| database | chain entries | tamperings | detected | undetected | by kind (detected/trials) |\n| --- | ---: | ---: | ---: | ---: | --- |\n");
+            let mut body = String::from(
+                "| database | chain entries | tamperings | detected | undetected | by kind (detected/trials) |\n| --- | ---: | ---: | ---: | ---: | --- |\n",
+            );
             let mut data = serde_json::Map::new();
             let mut all_ok = true;
             let dir = server::scratch("tamper")?;
@@ -205,7 +228,14 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
                      attacker who rewrites every entry after the edit *and* the head (needs anchoring the head outside the database).\n";
             report::save(
                 "tamper",
-                Section { title: "Tamper detection (R19)".into(), command: report::command_line(), at: report::now(), machine: m.finish(), body, data: serde_json::Value::Object(data) },
+                Section {
+                    title: "Tamper detection (R19)".into(),
+                    command: report::command_line(),
+                    at: report::now(),
+                    machine: m.finish(),
+                    body,
+                    data: serde_json::Value::Object(data),
+                },
                 &cli.doc,
             )?;
             Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
@@ -244,7 +274,16 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
                 let acked: Vec<String> = rep.acknowledged.iter().map(|(k, v)| format!("{k} {v}")).collect();
                 body += &format!(
                     "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0} / {:.0} ms |\n",
-                    rep.cycles, rep.kills_during_startup, acked.join(", "), rep.lost, rep.duplicated, rep.number_gaps, rep.audit_failures, rep.audit_entries, rep.restart_ms_p50, rep.restart_ms_max
+                    rep.cycles,
+                    rep.kills_during_startup,
+                    acked.join(", "),
+                    rep.lost,
+                    rep.duplicated,
+                    rep.number_gaps,
+                    rep.audit_failures,
+                    rep.audit_entries,
+                    rep.restart_ms_p50,
+                    rep.restart_ms_max
                 );
                 for p in &rep.problems {
                     body += &format!("\n- {name}: {p}");
@@ -261,12 +300,28 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
                      (duplicated), gapless series checked, and the audit chain verified.\n";
             report::save(
                 "crash",
-                Section { title: "Crash durability (R43, kill -9)".into(), command: report::command_line(), at: report::now(), machine: m.finish(), body, data: serde_json::Value::Object(data) },
+                Section {
+                    title: "Crash durability (R43, kill -9)".into(),
+                    command: report::command_line(),
+                    at: report::now(),
+                    machine: m.finish(),
+                    body,
+                    data: serde_json::Value::Object(data),
+                },
                 &cli.doc,
             )?;
             Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
-        Cmd::Races { ops, items, proposals, documents, concurrency, voters, seed, db } => {
+        Cmd::Races {
+            ops,
+            items,
+            proposals,
+            documents,
+            concurrency,
+            voters,
+            seed,
+            db,
+        } => {
             let m = Machine::now();
             let bin = server::yishi_bin()?;
             let mut body = String::from(
@@ -287,7 +342,14 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
                 let proc = server::start_yishi(&bin, &url, &dir, None).await?;
                 let mut names: Vec<String> = ["lina", "wangqiang", "liuyang", "chenjing"].iter().map(|s| s.to_string()).collect();
                 names.extend(seeded.extra.get("member").cloned().unwrap_or_default());
-                let o = yishi_bench::races::RaceOpts { ops, items, proposals, documents, concurrency, seed };
+                let o = yishi_bench::races::RaceOpts {
+                    ops,
+                    items,
+                    proposals,
+                    documents,
+                    concurrency,
+                    seed,
+                };
                 let t = std::time::Instant::now();
                 let rep = yishi_bench::races::run(&proc.base, &url, &seeded, &names, &o).await?;
                 eprintln!("[races] {name} ({:.0} s): {}", t.elapsed().as_secs_f64(), rep.summary());
@@ -302,7 +364,11 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
                     rep.stored_ballots,
                     rep.closed_items,
                     rep.numbered_documents,
-                    if rep.violations.is_empty() { "none".to_string() } else { rep.violations.join("; ") }
+                    if rep.violations.is_empty() {
+                        "none".to_string()
+                    } else {
+                        rep.violations.join("; ")
+                    }
                 );
                 data.insert(name.into(), serde_json::to_value(&rep)?);
                 if let Some(a) = admin {
@@ -322,12 +388,25 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
             );
             report::save(
                 "races",
-                Section { title: "Races (R42)".into(), command: report::command_line(), at: report::now(), machine: m.finish(), body, data: serde_json::Value::Object(data) },
+                Section {
+                    title: "Races (R42)".into(),
+                    command: report::command_line(),
+                    at: report::now(),
+                    machine: m.finish(),
+                    body,
+                    data: serde_json::Value::Object(data),
+                },
                 &cli.doc,
             )?;
             Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
-        Cmd::Bigdata { docs, users, units, seconds, keep } => {
+        Cmd::Bigdata {
+            docs,
+            users,
+            units,
+            seconds,
+            keep,
+        } => {
             let m = Machine::now();
             let (g, measured, plans) = yishi_bench::bigdata::run(docs, users, units, seconds, keep).await?;
             let mut body = format!(
@@ -335,7 +414,12 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
                  (each a copy of the demo unit plus handlers and staff), generated in {:.0} s. Eight signed-in people (section heads, \
                  office director, deputies, handlers, clerk — each in another unit), closed loop, {seconds} s per endpoint.\n\n\
                  | endpoint | requests/s | p50 | p99 | target p99 | met | errors |\n| --- | ---: | ---: | ---: | ---: | --- | ---: |\n",
-                g.outgoing, g.incoming, g.in_processing, g.users, g.units.len(), g.seconds
+                g.outgoing,
+                g.incoming,
+                g.in_processing,
+                g.users,
+                g.units.len(),
+                g.seconds
             );
             let mut data = serde_json::Map::new();
             for x in &measured {
@@ -345,7 +429,11 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
                     x.stats.throughput,
                     x.stats.p50_ms,
                     x.stats.p99_ms,
-                    if x.stats.p99_ms < 50.0 && x.stats.errors == 0 { "yes" } else { "**no**" },
+                    if x.stats.p99_ms < 50.0 && x.stats.errors == 0 {
+                        "yes"
+                    } else {
+                        "**no**"
+                    },
                     x.stats.errors
                 );
                 data.insert(x.label.clone(), serde_json::to_value(&x.stats)?);
@@ -353,19 +441,42 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
             body += &format!("\nQuery plans (one unit):\n\n{plans}");
             report::save(
                 "bigdata",
-                Section { title: "Large database: 1,000,000 documents, 10,000 users".into(), command: report::command_line(), at: report::now(), machine: m.finish(), body, data: serde_json::Value::Object(data) },
+                Section {
+                    title: "Large database: 1,000,000 documents, 10,000 users".into(),
+                    command: report::command_line(),
+                    at: report::now(),
+                    machine: m.finish(),
+                    body,
+                    data: serde_json::Value::Object(data),
+                },
                 &cli.doc,
             )?;
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Section { key, title, body_file, command } => {
+        Cmd::Section {
+            key,
+            title,
+            body_file,
+            command,
+        } => {
             let body = std::fs::read_to_string(&body_file)?;
             let command = command.unwrap_or_else(|| match key.as_str() {
                 "fuzz_api" => "scripts/schemathesis.sh".into(),
                 "fuzz_parsers" => "scripts/fuzz.sh".into(),
                 _ => report::command_line(),
             });
-            report::save(&key, Section { title, command, at: report::now(), machine: Machine::now().finish(), body, data: serde_json::Value::Null }, &cli.doc)?;
+            report::save(
+                &key,
+                Section {
+                    title,
+                    command,
+                    at: report::now(),
+                    machine: Machine::now().finish(),
+                    body,
+                    data: serde_json::Value::Null,
+                },
+                &cli.doc,
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Cmd::TrivialServer { .. } => Ok(ExitCode::SUCCESS),

@@ -72,7 +72,11 @@ impl RaceReport {
             self.stored_ballots,
             self.closed_items,
             self.numbered_documents,
-            if self.violations.is_empty() { "none".to_string() } else { self.violations.join("; ") }
+            if self.violations.is_empty() {
+                "none".to_string()
+            } else {
+                self.violations.join("; ")
+            }
         )
     }
 }
@@ -129,7 +133,9 @@ pub async fn run(base: &str, database_url: &str, seeded: &Seeded, voters: &[Stri
     present.push(seeded.org.user("zhangwei"));
     let props = ballots::ready_proposals(base, &unit, o.items, 4).await?;
     let speakers = [seeded.org.user("liuyang"), seeded.org.user("chenjing")];
-    let items = ballots::open_for_voting(base, &unit, &props, &present, [&speakers[0], &speakers[1]], 4).await?.items;
+    let items = ballots::open_for_voting(base, &unit, &props, &present, [&speakers[0], &speakers[1]], 4)
+        .await?
+        .items;
     // Proposals submitted, waiting for the deputy (李娜, in charge of 徐明's finance section).
     let handler = Session::sign_in(base, "xuming", seed::PASSWORD).await?;
     let waiting: Vec<String> = futures::stream::iter(0..o.proposals)
@@ -155,7 +161,10 @@ pub async fn run(base: &str, database_url: &str, seeded: &Seeded, voters: &[Stri
         .map(|i| {
             let (c, unit) = (cast.clone(), unit.clone());
             async move {
-                let d = c.drafter.post(&format!("/api/v1/units/{unit}/outgoing"), &routing::doc_body(i as u64)).await?;
+                let d = c
+                    .drafter
+                    .post(&format!("/api/v1/units/{unit}/outgoing"), &routing::doc_body(i as u64))
+                    .await?;
                 let id = d["id"].as_str().ok_or_else(|| anyhow!("no id"))?.to_string();
                 let p = |s: &str| format!("/api/v1/outgoing/{id}/{s}");
                 c.drafter.post(&p("submit"), &json!({})).await?;
@@ -171,8 +180,14 @@ pub async fn run(base: &str, database_url: &str, seeded: &Seeded, voters: &[Stri
         .into_iter()
         .collect::<Result<_>>()?;
     // Two sessions per racing party, so that duplicates really travel on two connections.
-    let deputies = [Session::sign_in(base, "lina", seed::PASSWORD).await?, Session::sign_in(base, "lina", seed::PASSWORD).await?];
-    let signers = [Session::sign_in(base, "wangqiang", seed::PASSWORD).await?, Session::sign_in(base, "zhangwei", seed::PASSWORD).await?];
+    let deputies = [
+        Session::sign_in(base, "lina", seed::PASSWORD).await?,
+        Session::sign_in(base, "lina", seed::PASSWORD).await?,
+    ];
+    let signers = [
+        Session::sign_in(base, "wangqiang", seed::PASSWORD).await?,
+        Session::sign_in(base, "zhangwei", seed::PASSWORD).await?,
+    ];
     let chair = Session::sign_in(base, "zhangwei", seed::PASSWORD).await?;
 
     // --- the operations: mostly ballots, some duplicated; approvals sent 2–3 times at once;
@@ -193,7 +208,11 @@ pub async fn run(base: &str, database_url: &str, seeded: &Seeded, voters: &[Stri
             Op::Signoff(signoffs.pop().unwrap_or(0))
         } else if r < 0.21 && !items.is_empty() {
             let i = rng.gen_range(0..items.len());
-            if close_at.contains(&i) { Op::CloseVote(i) } else { Op::Ballot(rng.gen_range(0..vsess.len()), i, 1) }
+            if close_at.contains(&i) {
+                Op::CloseVote(i)
+            } else {
+                Op::Ballot(rng.gen_range(0..vsess.len()), i, 1)
+            }
         } else {
             let copies = if rng.gen_bool(0.25) { 2 } else { 1 };
             Op::Ballot(rng.gen_range(0..vsess.len().max(1)), rng.gen_range(0..items.len().max(1)), copies)
@@ -207,7 +226,7 @@ pub async fn run(base: &str, database_url: &str, seeded: &Seeded, voters: &[Stri
     }
     let out = Arc::new(Mutex::new(Outcome::default()));
     let ctx = Arc::new((vsess, items.clone(), waiting.clone(), docs.clone(), deputies, signers, chair));
-    futures::stream::iter(ops.into_iter())
+    futures::stream::iter(ops)
         .map(|op| {
             let (ctx, out) = (ctx.clone(), out.clone());
             async move {
@@ -221,10 +240,10 @@ pub async fn run(base: &str, database_url: &str, seeded: &Seeded, voters: &[Stri
                         let calls = (0..copies).map(|_| vsess[v].call(reqwest::Method::POST, &path, Some(&body)));
                         for r in futures::future::join_all(calls).await {
                             let (st, b) = r.unwrap_or((599, Value::Null));
-                            if record(&out, "ballot", st, &b) {
-                                if let Ok(mut o) = out.lock() {
-                                    *o.ballot_ok.entry((v, i)).or_default() += 1;
-                                }
+                            if record(&out, "ballot", st, &b)
+                                && let Ok(mut o) = out.lock()
+                            {
+                                *o.ballot_ok.entry((v, i)).or_default() += 1;
                             }
                         }
                     }
@@ -234,10 +253,10 @@ pub async fn run(base: &str, database_url: &str, seeded: &Seeded, voters: &[Stri
                         let calls = (0..copies).map(|c| deputies[c % 2].call(reqwest::Method::POST, &path, Some(&body)));
                         for r in futures::future::join_all(calls).await {
                             let (st, b) = r.unwrap_or((599, Value::Null));
-                            if record(&out, "approval", st, &b) {
-                                if let Ok(mut o) = out.lock() {
-                                    *o.approve_ok.entry(p).or_default() += 1;
-                                }
+                            if record(&out, "approval", st, &b)
+                                && let Ok(mut o) = out.lock()
+                            {
+                                *o.approve_ok.entry(p).or_default() += 1;
                             }
                         }
                     }
@@ -250,21 +269,30 @@ pub async fn run(base: &str, database_url: &str, seeded: &Seeded, voters: &[Stri
                         );
                         for r in [a, b] {
                             let (st, b) = r.unwrap_or((599, Value::Null));
-                            if record(&out, "signoff", st, &b) {
-                                if let Ok(mut o) = out.lock() {
-                                    o.signoff_ok.entry(d).or_default().push(b["number"].as_str().unwrap_or("").to_string());
-                                }
+                            if record(&out, "signoff", st, &b)
+                                && let Ok(mut o) = out.lock()
+                            {
+                                o.signoff_ok
+                                    .entry(d)
+                                    .or_default()
+                                    .push(b["number"].as_str().unwrap_or("").to_string());
                             }
                         }
                     }
                     Op::CloseVote(i) => {
                         let (mid, pid) = &items[i];
-                        let r = chair.call(reqwest::Method::POST, &format!("/api/v1/meetings/{mid}/items/{pid}/close-vote"), Some(&json!({}))).await;
+                        let r = chair
+                            .call(
+                                reqwest::Method::POST,
+                                &format!("/api/v1/meetings/{mid}/items/{pid}/close-vote"),
+                                Some(&json!({})),
+                            )
+                            .await;
                         let (st, b) = r.unwrap_or((599, Value::Null));
-                        if record(&out, "close-vote", st, &b) {
-                            if let Ok(mut o) = out.lock() {
-                                o.closed.insert(i, b["tally"].clone());
-                            }
+                        if record(&out, "close-vote", st, &b)
+                            && let Ok(mut o) = out.lock()
+                        {
+                            o.closed.insert(i, b["tally"].clone());
                         }
                     }
                 }
@@ -289,7 +317,11 @@ pub async fn run(base: &str, database_url: &str, seeded: &Seeded, voters: &[Stri
     let item_ids: HashMap<String, usize> = {
         let mut m = HashMap::new();
         for (i, (mid, pid)) in items.iter().enumerate() {
-            let rows = db.query_all_raw(q(format!("SELECT id FROM meeting_items WHERE meeting_id = '{mid}' AND proposal_id = '{pid}'"))).await?;
+            let rows = db
+                .query_all_raw(q(format!(
+                    "SELECT id FROM meeting_items WHERE meeting_id = '{mid}' AND proposal_id = '{pid}'"
+                )))
+                .await?;
             if let Some(r) = rows.first() {
                 m.insert(r.try_get::<String>("", "id")?, i);
             }
@@ -302,14 +334,22 @@ pub async fn run(base: &str, database_url: &str, seeded: &Seeded, voters: &[Stri
     let ids_sql = |ids: Vec<&String>| ids.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(",");
     let in_items = ids_sql(item_ids.keys().collect());
     if !in_items.is_empty() {
-        for r in db.query_all_raw(q(format!("SELECT item_id, voter_id FROM ballot_participations WHERE item_id IN ({in_items})"))).await? {
+        for r in db
+            .query_all_raw(q(format!(
+                "SELECT item_id, voter_id FROM ballot_participations WHERE item_id IN ({in_items})"
+            )))
+            .await?
+        {
             let (it, vo): (String, String) = (r.try_get("", "item_id")?, r.try_get("", "voter_id")?);
             if let (Some(i), Some(v)) = (item_ids.get(&it), voter_ids.get(&vo)) {
                 *stored.entry((*v, *i)).or_default() += 1;
             }
             rep.stored_ballots += 1;
         }
-        for r in db.query_all_raw(q(format!("SELECT item_id, choice FROM ballots WHERE item_id IN ({in_items})"))).await? {
+        for r in db
+            .query_all_raw(q(format!("SELECT item_id, choice FROM ballots WHERE item_id IN ({in_items})")))
+            .await?
+        {
             let (it, ch): (String, String) = (r.try_get("", "item_id")?, r.try_get("", "choice")?);
             if let Some(i) = item_ids.get(&it) {
                 *per_item.entry(*i).or_default().entry(ch).or_default() += 1;
@@ -323,17 +363,20 @@ pub async fn run(base: &str, database_url: &str, seeded: &Seeded, voters: &[Stri
     }
     for (k, n) in &out.ballot_ok {
         if *n > 1 {
-            rep.violations.push(format!("voter {} was acknowledged {n} ballots on item {}", k.0, k.1));
+            rep.violations
+                .push(format!("voter {} was acknowledged {n} ballots on item {}", k.0, k.1));
         }
         if !stored.contains_key(k) {
-            rep.violations.push(format!("acknowledged ballot of voter {} on item {} not stored", k.0, k.1));
+            rep.violations
+                .push(format!("acknowledged ballot of voter {} on item {} not stored", k.0, k.1));
         }
     }
     for (i, tally) in &out.closed {
         let stored_n: u32 = stored.iter().filter(|((_, it), _)| it == i).map(|(_, n)| *n).sum();
         let cast = tally["cast"].as_i64().unwrap_or(-1);
         if cast != i64::from(stored_n) {
-            rep.violations.push(format!("item {i}: tally says {cast} ballots, {stored_n} stored"));
+            rep.violations
+                .push(format!("item {i}: tally says {cast} ballots, {stored_n} stored"));
         }
         let choices = per_item.get(i).cloned().unwrap_or_default();
         for c in ["agree", "disagree", "defer", "abstain"] {
@@ -349,7 +392,14 @@ pub async fn run(base: &str, database_url: &str, seeded: &Seeded, voters: &[Stri
         if *n != 1 {
             rep.violations.push(format!("proposal {p}: {n} approvals acknowledged"));
         }
-        let k = count(&db, &format!("SELECT COUNT(*) AS n FROM trail WHERE object_id = '{}' AND action = 'proposal.submission_approve'", waiting[*p])).await?;
+        let k = count(
+            &db,
+            &format!(
+                "SELECT COUNT(*) AS n FROM trail WHERE object_id = '{}' AND action = 'proposal.submission_approve'",
+                waiting[*p]
+            ),
+        )
+        .await?;
         if k != 1 {
             rep.violations.push(format!("proposal {p}: {k} approval entries in its trail"));
         }
@@ -360,7 +410,14 @@ pub async fn run(base: &str, database_url: &str, seeded: &Seeded, voters: &[Stri
         if ns.len() != 1 {
             rep.violations.push(format!("document {d}: {} sign-offs acknowledged", ns.len()));
         }
-        let k = count(&db, &format!("SELECT COUNT(*) AS n FROM trail WHERE object_id = '{}' AND action = 'outgoing.signoff'", docs[*d])).await?;
+        let k = count(
+            &db,
+            &format!(
+                "SELECT COUNT(*) AS n FROM trail WHERE object_id = '{}' AND action = 'outgoing.signoff'",
+                docs[*d]
+            ),
+        )
+        .await?;
         if k != 1 {
             rep.violations.push(format!("document {d}: {k} sign-off entries in its trail"));
         }
@@ -372,9 +429,17 @@ pub async fn run(base: &str, database_url: &str, seeded: &Seeded, voters: &[Stri
     }
     rep.numbered_documents = count(&db, "SELECT COUNT(*) AS n FROM outgoing_documents WHERE number IS NOT NULL").await?;
     if rep.numbered_documents != out.signoff_ok.len() as i64 {
-        rep.violations.push(format!("{} numbered documents, {} sign-offs acknowledged", rep.numbered_documents, out.signoff_ok.len()));
+        rep.violations.push(format!(
+            "{} numbered documents, {} sign-offs acknowledged",
+            rep.numbered_documents,
+            out.signoff_ok.len()
+        ));
     }
-    let dup_numbers = count(&db, "SELECT COUNT(*) AS n FROM (SELECT number FROM outgoing_documents WHERE number IS NOT NULL GROUP BY number HAVING COUNT(*) > 1) d").await?;
+    let dup_numbers = count(
+        &db,
+        "SELECT COUNT(*) AS n FROM (SELECT number FROM outgoing_documents WHERE number IS NOT NULL GROUP BY number HAVING COUNT(*) > 1) d",
+    )
+    .await?;
     if dup_numbers > 0 {
         rep.violations.push(format!("{dup_numbers} 文号 used twice"));
     }

@@ -98,7 +98,10 @@ pub fn results_path() -> PathBuf {
 }
 
 pub fn load_all() -> BTreeMap<String, Section> {
-    std::fs::read(results_path()).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
+    std::fs::read(results_path())
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default()
 }
 
 /// Stores `section` under `key` and re-renders `doc`.
@@ -115,7 +118,22 @@ pub fn save(key: &str, section: Section, doc: &Path) -> Result<()> {
 }
 
 /// Section order in the document.
-pub const ORDER: &[&str] = &["summary", "ceilings", "authz", "scenario_q", "scenario_b", "scenario_r", "memory", "pdf", "bigdata", "crash", "races", "tamper", "fuzz_api", "fuzz_parsers"];
+pub const ORDER: &[&str] = &[
+    "summary",
+    "ceilings",
+    "authz",
+    "scenario_q",
+    "scenario_b",
+    "scenario_r",
+    "memory",
+    "pdf",
+    "bigdata",
+    "crash",
+    "races",
+    "tamper",
+    "fuzz_api",
+    "fuzz_parsers",
+];
 
 pub fn render(all: &BTreeMap<String, Section>) -> String {
     let mut out = String::from(
@@ -143,7 +161,11 @@ pub fn render(all: &BTreeMap<String, Section>) -> String {
 }
 
 pub fn ratio(x: f64, ceiling: f64) -> String {
-    if ceiling <= 0.0 { "—".into() } else { format!("{:.1}%", 100.0 * x / ceiling) }
+    if ceiling <= 0.0 {
+        "—".into()
+    } else {
+        format!("{:.1}%", 100.0 * x / ceiling)
+    }
 }
 
 pub fn now() -> String {

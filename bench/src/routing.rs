@@ -14,7 +14,16 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-pub const STEPS: &[&str] = &["draft", "submit", "review", "countersign", "opinion ×3 (parallel)", "consolidate", "verify", "signoff"];
+pub const STEPS: &[&str] = &[
+    "draft",
+    "submit",
+    "review",
+    "countersign",
+    "opinion ×3 (parallel)",
+    "consolidate",
+    "verify",
+    "signoff",
+];
 /// Write requests per instance (the three opinions are three requests).
 pub const WRITES_PER_INSTANCE: f64 = 10.0;
 
@@ -37,7 +46,11 @@ impl Cast {
             cs: [s("wuhua").await?, s("zhengkai").await?, s("zhaomin").await?],
             office: s("zhaomin").await?,
             signer: s("wangqiang").await?,
-            sections: [seeded.org.section("finance"), seeded.org.section("farmland"), seeded.org.section("office")],
+            sections: [
+                seeded.org.section("finance"),
+                seeded.org.section("farmland"),
+                seeded.org.section("office"),
+            ],
         })
     }
 }
@@ -71,12 +84,27 @@ async fn timed(lat: &StepLat, step: &'static str, f: impl std::future::Future<Ou
 
 /// One complete instance; returns the 文号.
 pub async fn instance(c: &Cast, unit: &str, i: u64, lat: &StepLat) -> Result<String> {
-    let d = timed(lat, "draft", c.drafter.post(&format!("/api/v1/units/{unit}/outgoing"), &doc_body(i))).await?;
+    let d = timed(
+        lat,
+        "draft",
+        c.drafter.post(&format!("/api/v1/units/{unit}/outgoing"), &doc_body(i)),
+    )
+    .await?;
     let id = d["id"].as_str().ok_or_else(|| anyhow!("no id"))?.to_string();
     let p = |s: &str| format!("/api/v1/outgoing/{id}/{s}");
     timed(lat, "submit", c.drafter.post(&p("submit"), &json!({}))).await?;
-    timed(lat, "review", c.head.post(&p("review"), &json!({"approve": true, "opinion": "同意"}))).await?;
-    timed(lat, "countersign", c.drafter.post(&p("countersign"), &json!({"section_ids": c.sections}))).await?;
+    timed(
+        lat,
+        "review",
+        c.head.post(&p("review"), &json!({"approve": true, "opinion": "同意"})),
+    )
+    .await?;
+    timed(
+        lat,
+        "countersign",
+        c.drafter.post(&p("countersign"), &json!({"section_ids": c.sections})),
+    )
+    .await?;
     let t = Instant::now();
     let path = p("countersign-opinions");
     let opinion = json!({"stance": "agree", "text": "同意"});
@@ -88,9 +116,17 @@ pub async fn instance(c: &Cast, unit: &str, i: u64, lat: &StepLat) -> Result<Str
         m.entry("opinion ×3 (parallel)").or_default().push(t.elapsed().as_micros() as u64);
     }
     timed(lat, "consolidate", c.drafter.post(&p("consolidate"), &json!({}))).await?;
-    timed(lat, "verify", c.office.post(&p("verify"), &json!({"pass": true, "opinion": "核稿通过"}))).await?;
+    timed(
+        lat,
+        "verify",
+        c.office.post(&p("verify"), &json!({"pass": true, "opinion": "核稿通过"})),
+    )
+    .await?;
     let s = timed(lat, "signoff", c.signer.post(&p("signoff"), &json!({"opinion": "同意"}))).await?;
-    s["number"].as_str().map(str::to_string).ok_or_else(|| anyhow!("signed off without a number: {s}"))
+    s["number"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| anyhow!("signed off without a number: {s}"))
 }
 
 /// Parses `X国土资发〔2026〕12号` → 12.
@@ -125,7 +161,9 @@ pub async fn one_run(o: &Opts, pg: Option<&str>, workers: usize) -> Result<RunOu
         Arc::new(move |u, k| {
             let (cast, unit, lat, numbers) = (cast.clone(), unit.clone(), lat.clone(), numbers.clone());
             async move {
-                let n = instance(&cast, &unit, (u as u64) << 32 | k, &lat).await.map_err(|e| format!("{e}").chars().take(120).collect::<String>())?;
+                let n = instance(&cast, &unit, (u as u64) << 32 | k, &lat)
+                    .await
+                    .map_err(|e| format!("{e}").chars().take(120).collect::<String>())?;
                 if let Ok(mut v) = numbers.lock() {
                     v.push(n);
                 }
@@ -142,11 +180,20 @@ pub async fn one_run(o: &Opts, pg: Option<&str>, workers: usize) -> Result<RunOu
         .iter_mut()
         .map(|(k, v)| {
             v.sort_unstable();
-            let p = |q: f64| v.get(((q * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1).map(|x| *x as f64 / 1000.0).unwrap_or(0.0);
+            let p = |q: f64| {
+                v.get(((q * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1)
+                    .map(|x| *x as f64 / 1000.0)
+                    .unwrap_or(0.0)
+            };
             (*k, (p(0.5), p(0.99)))
         })
         .collect();
-    let mut ns: Vec<u64> = numbers.lock().map_err(|_| anyhow!("poisoned"))?.iter().filter_map(|w| number_of(w)).collect();
+    let mut ns: Vec<u64> = numbers
+        .lock()
+        .map_err(|_| anyhow!("poisoned"))?
+        .iter()
+        .filter_map(|w| number_of(w))
+        .collect();
     ns.sort_unstable();
     let gapless = ns.iter().enumerate().all(|(i, n)| *n == i as u64 + 1);
     // Also in the database: numbered documents carry exactly 1..N (failed attempts gave numbers back).
@@ -155,7 +202,12 @@ pub async fn one_run(o: &Opts, pg: Option<&str>, workers: usize) -> Result<RunOu
         server::drop_pg(a, &url).await;
     }
     let _ = std::fs::remove_dir_all(&dir);
-    Ok(RunOut { instances: stats, steps, gapless, mem })
+    Ok(RunOut {
+        instances: stats,
+        steps,
+        gapless,
+        mem,
+    })
 }
 
 pub async fn step(o: &Opts, ceil: &Ceil) -> Result<()> {
@@ -170,7 +222,9 @@ pub async fn step(o: &Opts, ceil: &Ceil) -> Result<()> {
     for (name, pg, commit_ceiling) in dbs {
         let mut runs = Vec::new();
         for r in 0..o.runs {
-            let out = one_run(o, pg, workers).await.with_context(|| format!("scenario R on {name}, run {}", r + 1))?;
+            let out = one_run(o, pg, workers)
+                .await
+                .with_context(|| format!("scenario R on {name}, run {}", r + 1))?;
             eprintln!("[r] {name} run {}: {}", r + 1, out.instances.line());
             runs.push(out);
         }
@@ -190,7 +244,11 @@ pub async fn step(o: &Opts, ceil: &Ceil) -> Result<()> {
             inst.throughput,
             writes,
             commit_ceiling,
-            if pg.is_some() { "pgbench -N tps" } else { "SQLite single-row commits/s" },
+            if pg.is_some() {
+                "pgbench -N tps"
+            } else {
+                "SQLite single-row commits/s"
+            },
             ratio(writes, commit_ceiling),
             inst.p50_ms,
             inst.p99_ms,
@@ -205,7 +263,11 @@ pub async fn step(o: &Opts, ceil: &Ceil) -> Result<()> {
             let mut p99: Vec<f64> = runs.iter().filter_map(|r| r.steps.get(s).map(|x| x.1)).collect();
             p50.sort_by(|a, b| a.total_cmp(b));
             p99.sort_by(|a, b| a.total_cmp(b));
-            body += &format!("| {s} | {:.1} ms | {:.1} ms |\n", p50.get(p50.len() / 2).copied().unwrap_or(0.0), p99.get(p99.len() / 2).copied().unwrap_or(0.0));
+            body += &format!(
+                "| {s} | {:.1} ms | {:.1} ms |\n",
+                p50.get(p50.len() / 2).copied().unwrap_or(0.0),
+                p99.get(p99.len() / 2).copied().unwrap_or(0.0)
+            );
         }
         if inst.errors > 0 {
             body += &format!("\nErrors by kind: {:?}\n", inst.error_kinds);
@@ -215,7 +277,14 @@ pub async fn step(o: &Opts, ceil: &Ceil) -> Result<()> {
     }
     report::save(
         "scenario_r",
-        Section { title: "Scenario R — outgoing documents, draft to number".into(), command: report::command_line(), at: report::now(), machine: m.finish(), body, data: serde_json::Value::Object(data) },
+        Section {
+            title: "Scenario R — outgoing documents, draft to number".into(),
+            command: report::command_line(),
+            at: report::now(),
+            machine: m.finish(),
+            body,
+            data: serde_json::Value::Object(data),
+        },
         &o.doc,
     )
 }

@@ -82,6 +82,9 @@ pub async fn run(o: &Opts) -> Result<()> {
     if o.wants("r") {
         crate::routing::step(o, &ceil).await?;
     }
+    if o.wants("pdf") {
+        crate::pdf::step(o.runs.max(5) * 3, &o.doc)?;
+    }
     Ok(())
 }
 
@@ -103,7 +106,10 @@ async fn ceilings_step(o: &Opts) -> Result<Ceil> {
         let (rate, cpu) = ceilings::db_point_select_rate(&url, 8, Duration::from_secs(3)).await?;
         ssel.push(rate);
         ssel_cpu.push(cpu);
-        eprintln!("  fsync {:.0}/s, sqlite commits 1 writer {:.0}/s, {} writers {:.0}/s, point selects {rate:.0}/s ({cpu:.0} µs CPU each)", fs[r], sq1[r], o.users, sqn[r]);
+        eprintln!(
+            "  fsync {:.0}/s, sqlite commits 1 writer {:.0}/s, {} writers {:.0}/s, point selects {rate:.0}/s ({cpu:.0} µs CPU each)",
+            fs[r], sq1[r], o.users, sqn[r]
+        );
         if let Some(pg) = &o.pg {
             let url = server::fresh_database(&dir, Some(pg), "commit").await?;
             pgn.push(ceilings::db_commit_rate(&url, o.users, Duration::from_secs(5)).await?);
@@ -143,12 +149,19 @@ async fn ceilings_step(o: &Opts) -> Result<Ceil> {
         "| trivial axum handler (HTTP ceiling) | {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms | `GET /json` of a one-line axum 0.8 handler in its own process, {} connections, closed loop, same load generator as the scenarios |\n",
         t.throughput, t.p50_ms, t.p99_ms, o.users
     );
-    body += &format!("| disk: write + fdatasync | {:.0} /s | 128-byte append + `fdatasync` loop in the scratch directory ({}) |\n", c.fsync_per_s, dir.display());
+    body += &format!(
+        "| disk: write + fdatasync | {:.0} /s | 128-byte append + `fdatasync` loop in the scratch directory ({}) |\n",
+        c.fsync_per_s,
+        dir.display()
+    );
     body += &format!(
         "| SQLite single-row commit, 1 writer | {:.0} commits/s | through `yishi::db::Db` (WAL, synchronous=FULL, BEGIN IMMEDIATE): the bound of any one-action-per-transaction write |\n",
         c.sqlite_commit_1
     );
-    body += &format!("| SQLite single-row commit, {} writers | {:.0} commits/s | same, concurrent tasks (SQLite serialises writers) |\n", o.users, c.sqlite_commit_n);
+    body += &format!(
+        "| SQLite single-row commit, {} writers | {:.0} commits/s | same, concurrent tasks (SQLite serialises writers) |\n",
+        o.users, c.sqlite_commit_n
+    );
     body += &format!(
         "| SQLite point SELECT through sea-orm/sqlx, 8 tasks | {:.0} queries/s, {:.0} µs CPU each | primary-key lookup with a bound `LIMIT ?` like every `.one()`; every statement of a request costs at least this |\n",
         c.sqlite_select_rate, c.sqlite_select_cpu_us
@@ -158,10 +171,22 @@ async fn ceilings_step(o: &Opts) -> Result<Ceil> {
         c.trivial_server_cpu_ms, c.trivial_client_cpu_ms
     );
     if o.pg.is_some() {
-        body += &format!("| PostgreSQL single-row commit, {} writers | {:.0} commits/s | through `yishi::db::Db` (pool of 24) |\n", o.users, c.pg_commit_n);
-        body += &format!("| PostgreSQL point SELECT through sea-orm/sqlx, 8 tasks | {:.0} queries/s, {:.0} µs CPU each (client side) | as above |\n", c.pg_select_rate, c.pg_select_cpu_us);
-        body += &format!("| PostgreSQL `pgbench -N` | {:.0} tps | `pgbench -N -M prepared -c {} -j 2 -T {}`, scale 10 |\n", c.pgbench_n, o.users, o.seconds);
-        body += &format!("| PostgreSQL `pgbench -S` | {:.0} tps | `pgbench -S -M prepared -c {} -j 2 -T {}`, scale 10 |\n", c.pgbench_s, o.users, o.seconds);
+        body += &format!(
+            "| PostgreSQL single-row commit, {} writers | {:.0} commits/s | through `yishi::db::Db` (pool of 24) |\n",
+            o.users, c.pg_commit_n
+        );
+        body += &format!(
+            "| PostgreSQL point SELECT through sea-orm/sqlx, 8 tasks | {:.0} queries/s, {:.0} µs CPU each (client side) | as above |\n",
+            c.pg_select_rate, c.pg_select_cpu_us
+        );
+        body += &format!(
+            "| PostgreSQL `pgbench -N` | {:.0} tps | `pgbench -N -M prepared -c {} -j 2 -T {}`, scale 10 |\n",
+            c.pgbench_n, o.users, o.seconds
+        );
+        body += &format!(
+            "| PostgreSQL `pgbench -S` | {:.0} tps | `pgbench -S -M prepared -c {} -j 2 -T {}`, scale 10 |\n",
+            c.pgbench_s, o.users, o.seconds
+        );
     }
     body += &format!(
         "\nThe disk allows about {:.0} durable commits per second; a SQLite commit in WAL mode with synchronous=FULL costs one fsync of the WAL, so **no design that commits each ballot in its own transaction can exceed ≈{:.0} ballots/s here**. Reaching more needs several acknowledged actions per fsync (group commit), see scenario B.\n",
@@ -169,7 +194,14 @@ async fn ceilings_step(o: &Opts) -> Result<Ceil> {
     );
     report::save(
         "ceilings",
-        Section { title: "Ceilings (what this machine can do at all)".into(), command: report::command_line(), at: report::now(), machine: m.finish(), body, data: serde_json::to_value(&c)? },
+        Section {
+            title: "Ceilings (what this machine can do at all)".into(),
+            command: report::command_line(),
+            at: report::now(),
+            machine: m.finish(),
+            body,
+            data: serde_json::to_value(&c)?,
+        },
         &o.doc,
     )?;
     let _ = std::fs::remove_dir_all(&dir);
@@ -182,7 +214,15 @@ async fn authz_step(o: &Opts) -> Result<()> {
     for r in 0..o.runs {
         let dir = server::scratch("authz")?;
         let a = crate::authz::bench(&dir, 10_000, Duration::from_secs(3)).await?;
-        eprintln!("[authz] run {}: {:.0}/s (1 thread), {:.0}/s ({} threads), cold {:.0}/s, allowed {:.0}%", r + 1, a.decisions_per_s_1, a.decisions_per_s_n, a.threads, a.cold_decisions_per_s, a.allowed_share * 100.0);
+        eprintln!(
+            "[authz] run {}: {:.0}/s (1 thread), {:.0}/s ({} threads), cold {:.0}/s, allowed {:.0}%",
+            r + 1,
+            a.decisions_per_s_1,
+            a.decisions_per_s_n,
+            a.threads,
+            a.cold_decisions_per_s,
+            a.allowed_share * 100.0
+        );
         rs.push(a);
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -207,7 +247,14 @@ async fn authz_step(o: &Opts) -> Result<()> {
     );
     report::save(
         "authz",
-        Section { title: "Authorization decisions (enforcer alone)".into(), command: report::command_line(), at: report::now(), machine: m.finish(), body, data: serde_json::to_value(&rs)? },
+        Section {
+            title: "Authorization decisions (enforcer alone)".into(),
+            command: report::command_line(),
+            at: report::now(),
+            machine: m.finish(),
+            body,
+            data: serde_json::to_value(&rs)?,
+        },
         &o.doc,
     )
 }
@@ -267,8 +314,11 @@ async fn scenario_q_step(o: &Opts, ceil: &Ceil) -> Result<()> {
         eprintln!("[q] run {}: {}", r + 1, si.line());
         signin.push(si);
         let fixtures = crate::fixtures::reads(&proc.base, &seeded, &routes).await?;
-        let mut endpoints: Vec<(String, Arc<dyn Fn(usize, u64) -> String + Send + Sync>)> = vec![
-            ("GET /api/v1/me/tasks (to-do list)".into(), Arc::new(|_, _| "/api/v1/me/tasks".to_string())),
+        let mut endpoints: Vec<(String, crate::fixtures::PathOf)> = vec![
+            (
+                "GET /api/v1/me/tasks (to-do list)".into(),
+                Arc::new(|_, _| "/api/v1/me/tasks".to_string()),
+            ),
             ("GET /api/v1/me".into(), Arc::new(|_, _| "/api/v1/me".to_string())),
         ];
         endpoints.extend(fixtures);
@@ -305,7 +355,10 @@ async fn scenario_q_step(o: &Opts, ceil: &Ceil) -> Result<()> {
         data.insert(label.clone(), json!({ "capacity": c, "paced": l }));
     }
     let si = load::median(&signin);
-    body += &format!("\nSign-in of {} users at once (argon2id, one hash each): p50 {:.0} ms, p99 {:.0} ms, {} errors.\n", o.users, si.p50_ms, si.p99_ms, si.errors);
+    body += &format!(
+        "\nSign-in of {} users at once (argon2id, one hash each): p50 {:.0} ms, p99 {:.0} ms, {} errors.\n",
+        o.users, si.p50_ms, si.p99_ms, si.errors
+    );
     let hwm = median_f(mem.iter().map(|m| m.0 as f64).collect());
     let steady = median_f(mem.iter().map(|m| m.1 as f64).collect());
     body += &format!(
@@ -313,12 +366,23 @@ async fn scenario_q_step(o: &Opts, ceil: &Ceil) -> Result<()> {
         o.users,
         mib(hwm as u64),
         mib(steady as u64),
-        if hwm <= 50.0 * 1000.0 * 1000.0 / 1024.0 { "met" } else { "**missed**" }
+        if hwm <= 50.0 * 1000.0 * 1000.0 / 1024.0 {
+            "met"
+        } else {
+            "**missed**"
+        }
     );
     data.insert("memory_kib".into(), json!({ "hwm": hwm, "steady": steady }));
     report::save(
         "scenario_q",
-        Section { title: "Scenario Q — reads".into(), command: report::command_line(), at: report::now(), machine: m.finish(), body, data: serde_json::Value::Object(data) },
+        Section {
+            title: "Scenario Q — reads".into(),
+            command: report::command_line(),
+            at: report::now(),
+            machine: m.finish(),
+            body,
+            data: serde_json::Value::Object(data),
+        },
         &o.doc,
     )
 }

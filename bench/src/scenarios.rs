@@ -40,7 +40,9 @@ pub async fn sign_in_all(base: &str, names: &[String], password: &str) -> Result
     let op: Op = Arc::new(move |u, _| {
         let (names, slots, base, password) = (n2.clone(), s2.clone(), base.clone(), password.clone());
         async move {
-            let s = Session::sign_in(&base, &names[u], &password).await.map_err(|e| format!("sign-in: {e}"))?;
+            let s = Session::sign_in(&base, &names[u], &password)
+                .await
+                .map_err(|e| format!("sign-in: {e}"))?;
             let _ = slots[u].set(s);
             Ok(())
         }
@@ -58,7 +60,13 @@ pub async fn sign_in_all(base: &str, names: &[String], password: &str) -> Result
 }
 
 /// One read endpoint, closed loop (capacity) then paced at `paced_share` of it (latency).
-pub async fn read_endpoint(pid: u32, label: &str, sessions: &[Session], path_of: Arc<dyn Fn(usize, u64) -> String + Send + Sync>, duration: Duration) -> (Stats, Stats) {
+pub async fn read_endpoint(
+    pid: u32,
+    label: &str,
+    sessions: &[Session],
+    path_of: Arc<dyn Fn(usize, u64) -> String + Send + Sync>,
+    duration: Duration,
+) -> (Stats, Stats) {
     let sessions = Arc::new(sessions.to_vec());
     let users = sessions.len();
     let op: Op = {

@@ -95,7 +95,11 @@ pub async fn start_trivial() -> Result<Proc> {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()?;
-    let mut proc = Proc { child, base: format!("http://127.0.0.1:{port}"), port };
+    let mut proc = Proc {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+        port,
+    };
     wait_ready(&mut proc, "/").await?;
     Ok(proc)
 }
@@ -106,10 +110,10 @@ async fn wait_ready(proc: &mut Proc, path: &str) -> Result<()> {
         if let Ok(Some(status)) = proc.child.try_wait() {
             bail!("server exited during start-up: {status}");
         }
-        if let Ok(r) = http.get(format!("{}{}", proc.base, path)).send().await {
-            if r.status().is_success() {
-                return Ok(());
-            }
+        if let Ok(r) = http.get(format!("{}{}", proc.base, path)).send().await
+            && r.status().is_success()
+        {
+            return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -126,10 +130,11 @@ pub struct Memory {
 
 pub fn memory_of(pid: u32) -> Option<Memory> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let field = |name: &str| -> Option<u64> {
-        text.lines().find(|l| l.starts_with(name))?.split_whitespace().nth(1)?.parse().ok()
-    };
-    Some(Memory { rss_kib: field("VmRSS:")?, hwm_kib: field("VmHWM:")? })
+    let field = |name: &str| -> Option<u64> { text.lines().find(|l| l.starts_with(name))?.split_whitespace().nth(1)?.parse().ok() };
+    Some(Memory {
+        rss_kib: field("VmRSS:")?,
+        hwm_kib: field("VmHWM:")?,
+    })
 }
 
 /// CPU time (user + system) a process has used so far, in seconds.
@@ -163,7 +168,10 @@ pub async fn fresh_database(dir: &Path, pg_admin_url: Option<&str>, tag: &str) -
             let conn = sea_orm::Database::connect(admin).await?;
             conn.execute_unprepared(&format!("CREATE DATABASE {name}")).await?;
             conn.close().await?;
-            let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or_else(|| admin.to_string());
+            let base = admin
+                .rsplit_once('/')
+                .map(|(b, _)| b.to_string())
+                .unwrap_or_else(|| admin.to_string());
             Ok(format!("{base}/{name}"))
         }
     }
@@ -173,7 +181,9 @@ pub async fn drop_pg(pg_admin_url: &str, database_url: &str) {
     use sea_orm::ConnectionTrait;
     let Some((_, name)) = database_url.rsplit_once('/') else { return };
     if let Ok(conn) = sea_orm::Database::connect(pg_admin_url).await {
-        let _ = conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+        let _ = conn
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await;
         let _ = conn.close().await;
     }
 }

@@ -8,8 +8,8 @@ use chrono::{SecondsFormat, Utc};
 use rand::{Rng, SeedableRng, seq::SliceRandom};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -76,10 +76,21 @@ pub async fn build_chain(db: &yishi::db::Db, n: usize, seed: u64) -> Result<()> 
         };
         let entry = NewEntry {
             unit_id: opt(&mut rng, uuid::Uuid::now_v7().to_string()),
-            action: ["proposal.submit", "meeting.open", "ballot.cast", "outgoing.signoff", "minutes.approve"][i % 5].into(),
+            action: [
+                "proposal.submit",
+                "meeting.open",
+                "ballot.cast",
+                "outgoing.signoff",
+                "minutes.approve",
+            ][i % 5]
+                .into(),
             object_type: ["proposal", "meeting", "ballot", "outgoing", "minutes"][i % 5].into(),
             object_id: opt(&mut rng, uuid::Uuid::now_v7().to_string()),
-            before: if rng.gen_bool(0.3) { Value::Null } else { json!({ "state": "draft", "n": i }) },
+            before: if rng.gen_bool(0.3) {
+                Value::Null
+            } else {
+                json!({ "state": "draft", "n": i })
+            },
             after: json!({ "state": "submitted", "n": i, "备注": "测试" }),
             permanent: rng.gen_bool(0.2),
         };
@@ -260,11 +271,18 @@ pub async fn run(db: &DatabaseConnection, trials: usize, seed: u64) -> Result<Ta
     // The replica of the hash must agree with the stored chain.
     for r in &rows {
         if rehash(&r.prev_hash, r)? != r.hash {
-            bail!("tamper harness: hash replica disagrees with yishi::audit at seq {} (algorithm changed?)", r.seq);
+            bail!(
+                "tamper harness: hash replica disagrees with yishi::audit at seq {} (algorithm changed?)",
+                r.seq
+            );
         }
     }
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let mut rep = TamperReport { chain_entries: clean.entries, trials, ..Default::default() };
+    let mut rep = TamperReport {
+        chain_entries: clean.entries,
+        trials,
+        ..Default::default()
+    };
     for t in 0..trials {
         let kind = KINDS[t % KINDS.len()];
         // IMMEDIATE on SQLite: take the write lock up front (a running server may write too).
@@ -297,12 +315,18 @@ pub async fn run(db: &DatabaseConnection, trials: usize, seed: u64) -> Result<Ta
                 format!("edit {field} of seq {} and recompute its hash", m.seq)
             }
             "delete_row" => {
-                audit_log::Entity::delete_many().filter(audit_log::Column::Seq.eq(m.seq)).exec(&tx).await?;
+                audit_log::Entity::delete_many()
+                    .filter(audit_log::Column::Seq.eq(m.seq))
+                    .exec(&tx)
+                    .await?;
                 format!("delete seq {}", m.seq)
             }
             "delete_tail" => {
                 let last = rows.len() - rng.gen_range(1..=rows.len().min(3));
-                audit_log::Entity::delete_many().filter(audit_log::Column::Seq.gte(rows[last].seq)).exec(&tx).await?;
+                audit_log::Entity::delete_many()
+                    .filter(audit_log::Column::Seq.gte(rows[last].seq))
+                    .exec(&tx)
+                    .await?;
                 format!("delete the tail from seq {}", rows[last].seq)
             }
             "swap_rows" => {
@@ -321,7 +345,11 @@ pub async fn run(db: &DatabaseConnection, trials: usize, seed: u64) -> Result<Ta
             }
             "move_row" => {
                 // Renumber one entry (reordering by sequence number).
-                let to = if rng.gen_bool(0.5) { m.seq + rows.len() as i64 + rng.gen_range(1..100) } else { -rng.gen_range(0..100) };
+                let to = if rng.gen_bool(0.5) {
+                    m.seq + rows.len() as i64 + rng.gen_range(1..100)
+                } else {
+                    -rng.gen_range(0..100)
+                };
                 audit_log::Entity::update_many()
                     .col_expr(audit_log::Column::Seq, Expr::value(to))
                     .filter(audit_log::Column::Seq.eq(m.seq))
@@ -342,9 +370,15 @@ pub async fn run(db: &DatabaseConnection, trials: usize, seed: u64) -> Result<Ta
                 format!("append a chained forged entry seq {}", f.seq)
             }
             _ => {
-                let head = audit_head::Entity::find_by_id(1).one(&tx).await?.ok_or_else(|| anyhow!("no audit head"))?;
+                let head = audit_head::Entity::find_by_id(1)
+                    .one(&tx)
+                    .await?
+                    .ok_or_else(|| anyhow!("no audit head"))?;
                 let (seq, hash) = if rng.gen_bool(0.5) {
-                    (head.seq + rng.gen_range(1..5) * if rng.gen_bool(0.5) { 1 } else { -1 }, head.hash.clone())
+                    (
+                        head.seq + rng.gen_range(1..5) * if rng.gen_bool(0.5) { 1 } else { -1 },
+                        head.hash.clone(),
+                    )
                 } else {
                     (head.seq, flip_hex(&head.hash, &mut rng))
                 };
@@ -371,7 +405,10 @@ pub async fn run(db: &DatabaseConnection, trials: usize, seed: u64) -> Result<Ta
     // Every rollback really restored the chain.
     let after = yishi::audit::verify(db).await.map_err(|e| anyhow!("{e}"))?;
     if !after.ok || after.entries != clean.entries {
-        bail!("the chain does not verify after the trials (rollback failed?): {:?}", after.first_bad);
+        bail!(
+            "the chain does not verify after the trials (rollback failed?): {:?}",
+            after.first_bad
+        );
     }
     Ok(rep)
 }

@@ -6,7 +6,9 @@ use libfuzzer_sys::fuzz_target;
 use yishi_domain::settings::UnitSettings;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(patch) = serde_json::from_slice::<serde_json::Value>(data) else { return };
+    let Ok(patch) = serde_json::from_slice::<serde_json::Value>(data) else {
+        return;
+    };
     let base = UnitSettings::default();
     let before = base.clone();
     match base.merge(&patch) {
@@ -15,7 +17,8 @@ fuzz_target!(|data: &[u8]| {
             assert!(!e.message.is_empty());
         }
         Ok(s) => {
-            s.validate().unwrap_or_else(|e| panic!("merge accepted {patch} but the result does not validate: {e:?}"));
+            s.validate()
+                .unwrap_or_else(|e| panic!("merge accepted {patch} but the result does not validate: {e:?}"));
             let again = s.merge(&patch).unwrap_or_else(|e| panic!("second merge of {patch} refused: {e:?}"));
             assert_eq!(again, s, "merge of {patch} is not idempotent");
             // What is stored round-trips through JSON.

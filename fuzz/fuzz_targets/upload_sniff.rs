@@ -7,7 +7,10 @@ use yishi::uploads::{sanitize_file_name, sniff};
 
 fuzz_target!(|data: &[u8]| {
     if let Some(t) = sniff(data) {
-        assert!(!t.contains("html") && !t.contains("svg") && !t.contains("xml+") && !t.contains("javascript"), "{t}");
+        assert!(
+            !t.contains("html") && !t.contains("svg") && !t.contains("xml+") && !t.contains("javascript"),
+            "{t}"
+        );
         if t == "text/plain" {
             let text = std::str::from_utf8(data).expect("text/plain must be UTF-8");
             let head: String = text.chars().take(1024).collect::<String>().to_ascii_lowercase();

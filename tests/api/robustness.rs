@@ -12,13 +12,18 @@ async fn r19_random_tampering_of_audit_rows_is_always_detected() {
     // Entries written by the application itself…
     let sec = app.login("secadmin").await;
     for d in 2..6 {
-        sec.put(&format!("/api/v1/units/{}/settings", app.unit()), json!({ "publication_days": d })).await.ok();
+        sec.put(&format!("/api/v1/units/{}/settings", app.unit()), json!({ "publication_days": d }))
+            .await
+            .ok();
     }
     let h = app.login("huangxin").await;
     for i in 0..5 {
-        h.post(&format!("/api/v1/units/{}/absences", app.unit()), json!({"from": "2026-12-01", "to": "2026-12-02", "reason": format!("r{i}")}))
-            .await
-            .ok();
+        h.post(
+            &format!("/api/v1/units/{}/absences", app.unit()),
+            json!({"from": "2026-12-01", "to": "2026-12-02", "reason": format!("r{i}")}),
+        )
+        .await
+        .ok();
     }
     // …and varied ones (nulls and values in every optional column).
     yishi_bench::tamper::build_chain(&app.state.db, 30, 7).await.unwrap();
@@ -26,7 +31,11 @@ async fn r19_random_tampering_of_audit_rows_is_always_detected() {
     assert!(rep.undetected.is_empty(), "undetected tampering: {:?}", rep.undetected);
     assert_eq!(rep.detected, 160, "{}", rep.summary());
     // Every kind was exercised.
-    assert!(rep.by_kind.len() >= 8 && rep.by_kind.values().all(|(n, d)| n == d && *n > 0), "{:?}", rep.by_kind);
+    assert!(
+        rep.by_kind.len() >= 8 && rep.by_kind.values().all(|(n, d)| n == d && *n > 0),
+        "{:?}",
+        rep.by_kind
+    );
 }
 
 /// R19: a tampering that is committed is reported by `GET /api/v1/audit/verify` with the
@@ -50,7 +59,10 @@ async fn r19_committed_tampering_is_reported_by_the_verify_endpoint() {
     assert_eq!(bad.ok()["ok"], false, "{}", bad.body);
     assert_eq!(bad.body["first_bad"]["seq"], victim, "{}", bad.body);
     // Deleting the entry instead is reported at the same place.
-    app.db().execute_unprepared(&format!("DELETE FROM audit_log WHERE seq = {victim}")).await.unwrap();
+    app.db()
+        .execute_unprepared(&format!("DELETE FROM audit_log WHERE seq = {victim}"))
+        .await
+        .unwrap();
     let gone = auditor.get("/api/v1/audit/verify").await;
     assert_eq!(gone.ok()["ok"], false);
     assert_eq!(gone.body["first_bad"]["seq"], victim, "{}", gone.body);
@@ -99,7 +111,11 @@ async fn r43_kill_9_cycles_keep_every_acknowledged_action() {
     let rep = yishi_bench::crash::run(&o, &seeded).await.unwrap();
     assert!(rep.ok(), "{}", rep.summary());
     assert_eq!(rep.cycles, 3);
-    assert!(rep.acknowledged.values().sum::<u64>() > 0, "nothing was acknowledged: {}", rep.summary());
+    assert!(
+        rep.acknowledged.values().sum::<u64>() > 0,
+        "nothing was acknowledged: {}",
+        rep.summary()
+    );
     if let Some((admin, name)) = pg {
         drop_pg_database(&admin, &name).await;
     }
@@ -109,7 +125,9 @@ async fn r43_kill_9_cycles_keep_every_acknowledged_action() {
 async fn drop_pg_database(admin: &str, name: &str) {
     use sea_orm::ConnectionTrait;
     if let Ok(conn) = sea_orm::Database::connect(admin).await {
-        let _ = conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+        let _ = conn
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await;
         let _ = conn.close().await;
     }
 }
@@ -121,10 +139,22 @@ async fn drop_pg_database(admin: &str, name: &str) {
 #[tokio::test]
 async fn r42_random_concurrent_ballots_approvals_signoffs_keep_invariants() {
     let app = spawn_app().await;
-    let seeded = yishi_bench::seed::Seeded { org: app.org.clone(), extra: Default::default() };
+    let seeded = yishi_bench::seed::Seeded {
+        org: app.org.clone(),
+        extra: Default::default(),
+    };
     let voters: Vec<String> = ["lina", "wangqiang", "liuyang", "chenjing"].iter().map(|s| s.to_string()).collect();
-    let o = yishi_bench::races::RaceOpts { ops: 160, items: 3, proposals: 5, documents: 5, concurrency: 8, seed: 5 };
-    let rep = yishi_bench::races::run(&app.base, &app.database_url, &seeded, &voters, &o).await.unwrap();
+    let o = yishi_bench::races::RaceOpts {
+        ops: 160,
+        items: 3,
+        proposals: 5,
+        documents: 5,
+        concurrency: 8,
+        seed: 5,
+    };
+    let rep = yishi_bench::races::run(&app.base, &app.database_url, &seeded, &voters, &o)
+        .await
+        .unwrap();
     assert!(rep.ok(), "{}", rep.summary());
     let (sent, acked, _) = rep.by_kind["ballot"];
     assert!(sent > 100 && acked > 0 && acked <= 12, "{}", rep.summary());
