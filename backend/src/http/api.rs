@@ -230,12 +230,16 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> AppResult<(session
         return Err(AppError::unauthenticated());
     }
     // Touch at most every 30 s: idle detection needs no finer grain, and it spares a write per request.
+    // Through the writer queue: on SQLite a write beside it would meet a writer's lock and
+    // wait in SQLite's sleeping busy handler (tens of ms of tail latency under write load).
     if now - session.last_seen_at > chrono::Duration::seconds(30) {
+        let tx = state.db.begin_write().await?;
         sessions::Entity::update_many()
             .col_expr(sessions::Column::LastSeenAt, now.into())
             .filter(sessions::Column::Id.eq(session.id.clone()))
-            .exec(db)
+            .exec(&*tx)
             .await?;
+        tx.commit().await?;
     }
     Ok((session, user))
 }
