@@ -95,6 +95,21 @@ fn Shell() -> impl IntoView {
         });
     };
     let units = move || session.me.with(|m| m.as_ref().map(|m| m.units.clone()).unwrap_or_default());
+    // On narrow screens the navigation scrolls sideways: keep the current entry in view.
+    Effect::new(move |_| {
+        let _ = router.path.get();
+        request_animation_frame(|| {
+            let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
+            let (Ok(Some(nav)), Ok(Some(active))) = (doc.query_selector("nav.nav"), doc.query_selector("nav.nav a.active")) else {
+                return;
+            };
+            use wasm_bindgen::JsCast;
+            if let (Ok(nav), Ok(active)) = (nav.dyn_into::<web_sys::HtmlElement>(), active.dyn_into::<web_sys::HtmlElement>()) {
+                let target = active.offset_left() - (nav.client_width() - active.offset_width()) / 2;
+                nav.set_scroll_left(target.max(0));
+            }
+        });
+    });
     view! {
         <a class="skip" href="#main">"跳到正文"</a>
         <header class="topbar">

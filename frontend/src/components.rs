@@ -328,9 +328,28 @@ pub struct ConfirmRequest {
 #[derive(Clone, Copy)]
 pub struct Confirm(pub RwSignal<Option<ConfirmRequest>>);
 
+thread_local! {
+    /// The element that had focus when a confirmation opened; focus returns there.
+    static RETURN_FOCUS: std::cell::RefCell<Option<web_sys::HtmlElement>> = const { std::cell::RefCell::new(None) };
+}
+
+fn close_confirm(c: Confirm) {
+    c.0.set(None);
+    RETURN_FOCUS.with(|f| {
+        if let Some(el) = f.borrow_mut().take() {
+            let _ = el.focus();
+        }
+    });
+}
+
 /// Asks before an irreversible step.
 pub fn confirm(title: impl Into<String>, body: impl Into<String>, yes: impl Into<String>, on_yes: impl Fn() + Send + Sync + 'static) {
     let c = expect_context::<Confirm>();
+    let active = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.active_element())
+        .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok());
+    RETURN_FOCUS.with(|f| *f.borrow_mut() = active);
     c.0.set(Some(ConfirmRequest {
         title: title.into(),
         body: body.into(),
@@ -355,14 +374,14 @@ pub fn ConfirmHost() -> impl IntoView {
         c.0.get().map(|req| {
             let run = req.on_yes.clone();
             view! {
-                <div class="modal-backdrop" on:keydown=move |ev| { if ev.key() == "Escape" { c.0.set(None) } }>
+                <div class="modal-backdrop" on:keydown=move |ev| { if ev.key() == "Escape" { close_confirm(c) } }>
                     <div class="modal" role="dialog" aria-modal="true" aria-labelledby="confirm-title">
                         <h2 id="confirm-title">{req.title.clone()}</h2>
                         <p>{req.body.clone()}</p>
                         <div class="modal-actions">
-                            <button class="btn" node_ref=cancel_ref on:click=move |_| c.0.set(None)>"取消"</button>
+                            <button class="btn" node_ref=cancel_ref on:click=move |_| close_confirm(c)>"取消"</button>
                             <button class=if req.danger { "btn danger" } else { "btn primary" } on:click=move |_| {
-                                c.0.set(None);
+                                close_confirm(c);
                                 run();
                             }>{req.yes.clone()}</button>
                         </div>
