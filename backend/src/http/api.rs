@@ -86,7 +86,7 @@ impl RouteSpec {
     /// Documents the JSON request body in the OpenAPI document.
     pub fn body<T: utoipa::ToSchema>(mut self) -> RouteSpec {
         fn schema_of<T: utoipa::ToSchema>(c: utoipa::openapi::ComponentsBuilder) -> (utoipa::openapi::ComponentsBuilder, String) {
-            (c.schema_from::<T>(), T::name().to_string())
+            (super::openapi::with_schema::<T>(c), T::name().to_string())
         }
         self.body_schema = Some(schema_of::<T>);
         self

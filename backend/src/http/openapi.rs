@@ -6,6 +6,16 @@ use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, Para
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::{ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApiBuilder, Paths, Ref, Required, ResponseBuilder};
 
+/// Registers `T` and every schema it refers to. `schema_from` alone registers only the named
+/// schema: a nested type (e.g. the error body's `ErrorDetail`, a request's sub-object) would
+/// stay an unresolvable `#/components/schemas/…` reference, and clients — and schemathesis —
+/// could not check those parts.
+pub fn with_schema<T: utoipa::ToSchema>(c: ComponentsBuilder) -> ComponentsBuilder {
+    let mut nested = Vec::new();
+    T::schemas(&mut nested);
+    c.schema_from::<T>().schemas_from_iter(nested)
+}
+
 pub fn document(specs: &[RouteSpec]) -> utoipa::openapi::OpenApi {
     let mut components = ComponentsBuilder::new();
     let mut paths = Paths::new();
@@ -67,11 +77,20 @@ pub fn document(specs: &[RouteSpec]) -> utoipa::openapi::OpenApi {
                 .response("409", err("版本冲突或已处理（conflict）"))
                 .response("422", err("输入无效或被规则拒绝（invalid / 规则编号）"));
         }
+        // Sign-in refuses wrong credentials (401) and throttles repeated failures (429, R41).
+        if s.guard.scope == Scope::Public && s.method == axum::http::Method::POST {
+            op = op
+                .response("401", err("用户名或密码错误（unauthenticated）"))
+                .response("429", err("失败次数过多，请稍后再试（throttled）"));
+        }
+        // Uploads refuse what is over the unit's size limit (413, R44).
+        if s.method == axum::http::Method::POST && s.path.ends_with("/attachments") {
+            op = op.response("413", err("文件超过大小限制（too_large）"));
+        }
         paths.add_path_operation(s.path, vec![method], op.build());
     }
     use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
-    components = components
-        .schema_from::<ErrorBody>()
+    components = with_schema::<ErrorBody>(components)
         .security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(super::api::SESSION_COOKIE))))
         .security_scheme("csrf", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-CSRF-Token"))));
     OpenApiBuilder::new()
