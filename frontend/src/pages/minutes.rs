@@ -430,7 +430,7 @@ pub fn Disclosures() -> impl IntoView {
     }
 }
 
-const ARCHIVE_KINDS: labels::Options = &[("deliberation", "三重一大决策"), ("outgoing", "发文"), ("incoming", "收文")];
+const ARCHIVE_KINDS: labels::Options = &[("proposal", "三重一大决策"), ("outgoing", "发文"), ("incoming", "收文")];
 
 #[component]
 pub fn ArchivePage() -> impl IntoView {
