@@ -191,6 +191,37 @@ async fn r40_route_role_matrix_matches_expected_table() {
 }
 
 #[tokio::test]
+async fn r19_audit_listing_names_the_actors() {
+    let app = spawn_app().await;
+    let sec = app.login("secadmin").await;
+    sec.put(&format!("/api/v1/units/{}/settings", app.unit()), json!({"publication_days": 3})).await.ok();
+    let v = app.login("auditor").await.get("/api/v1/audit").await;
+    let items = v.ok()["items"].as_array().unwrap().clone();
+    let mine = items.iter().find(|e| e["actor_id"] == sec.user_id.as_str()).expect("an entry by the secadmin");
+    let name = mine["actor_name"].as_str().unwrap_or_default();
+    assert!(!name.is_empty() && name != sec.user_id, "actor_name: {mine}");
+    // Every entry carries the field (null for the system).
+    assert!(items.iter().all(|e| e.get("actor_name").is_some() && e.get("on_behalf_of_name").is_some()));
+}
+
+/// The web app's deep links (`/proposals/<id>`) get index.html with 200; unknown API
+/// routes stay JSON 404s.
+#[tokio::test]
+async fn spa_deep_links_are_served_index_html_with_200() {
+    let app = spawn_app().await;
+    std::fs::create_dir_all(app.dir.join("dist")).unwrap();
+    std::fs::write(app.dir.join("dist/index.html"), "<!doctype html><title>议事</title>").unwrap();
+    let anon = app.anon();
+    for path in ["/", "/proposals/abc", "/meetings/x/ballot"] {
+        let (status, headers, body) = anon.get_bytes(path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(headers[reqwest::header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"), "{path}");
+        assert!(String::from_utf8_lossy(&body).contains("议事"), "{path}");
+    }
+    anon.get("/api/v1/no-such-route").await.err("not_found");
+}
+
+#[tokio::test]
 async fn r19_audit_chain_verifies_and_detects_alteration_deletion_and_reordering() {
     use sea_orm::ConnectionTrait;
     let app = spawn_app().await;

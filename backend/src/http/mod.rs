@@ -54,7 +54,9 @@ pub fn router(state: AppState) -> Router {
         .merge(docs_router)
         .route("/api/{*rest}", axum::routing::any(api_not_found))
         .method_not_allowed_fallback(method_not_allowed)
-        .fallback_service(ServeDir::new(dist).not_found_service(ServeFile::new(index)))
+        // SPA: a deep link (`/proposals/abc`) is answered with index.html and 200 — the app's
+        // router shows the page (`not_found_service` would send the same file with 404).
+        .fallback_service(ServeDir::new(dist).fallback(ServeFile::new(index)))
         .layer(axum::middleware::from_fn(json_errors))
         .layer(DefaultBodyLimit::max(100 * 1024 * 1024))
         .layer(CatchPanicLayer::custom(panic_response))

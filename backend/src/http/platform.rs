@@ -3,7 +3,7 @@
 use super::api::{Api, Ctx, Guard, get, post};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::store::entities::{attachments, audit_log, memberships};
+use crate::store::entities::{attachments, audit_log, memberships, users};
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
@@ -131,11 +131,23 @@ async fn list_audit(State(state): State<AppState>, ctx: Ctx, Query(q): Query<Aud
     let more = rows.len() as u64 > limit;
     let rows: Vec<_> = rows.into_iter().take(limit as usize).collect();
     let next = if more { rows.last().map(|r| r.seq) } else { None };
+    // Display names of the actors (and of those they stood in for, D11), one query per page.
+    let mut ids: Vec<String> = rows.iter().flat_map(|r| [r.actor_id.clone(), r.on_behalf_of.clone()]).flatten().collect();
+    ids.sort();
+    ids.dedup();
+    let names: std::collections::HashMap<String, String> = if ids.is_empty() {
+        Default::default()
+    } else {
+        users::Entity::find().filter(users::Column::Id.is_in(ids)).all(db).await?.into_iter().map(|u| (u.id, u.display_name)).collect()
+    };
+    let name_of = |id: &Option<String>| id.as_ref().and_then(|i| names.get(i).cloned());
     let items: Vec<Value> = rows
         .into_iter()
         .map(|r| {
             json!({
                 "seq": r.seq, "id": r.id, "at": r.at, "actor_id": r.actor_id, "on_behalf_of": r.on_behalf_of,
+                // null for the system (jobs) and for ids without an account
+                "actor_name": name_of(&r.actor_id), "on_behalf_of_name": name_of(&r.on_behalf_of),
                 "unit_id": r.unit_id, "action": r.action, "object_type": r.object_type, "object_id": r.object_id,
                 "before": serde_json::from_str::<Value>(&r.before_state).unwrap_or(Value::Null),
                 "after": serde_json::from_str::<Value>(&r.after_state).unwrap_or(Value::Null),
