@@ -220,8 +220,9 @@ pub fn refetch_on_event<T: 'static>(session: Session, id: String, res: LocalReso
         let n = session.events.get();
         if seen.is_some() {
             let hit = session.last_event.with_untracked(|e| {
-                let d = e.get("data").unwrap_or(e);
-                [d.s("object_id"), d.s("proposal_id"), d.s("meeting_id"), d.s("minutes_id")].contains(&id)
+                // `resync`/`hello` carry no data: anything may have changed.
+                let Some(d) = e.get("data") else { return true };
+                [d.s("object_id"), d.s("proposal_id"), d.s("meeting_id"), d.s("minutes_id"), d.s("publication_id")].contains(&id)
             });
             if hit {
                 res.refetch();
@@ -253,13 +254,24 @@ thread_local! {
     static EVENTS: RefCell<Option<EventStream>> = const { RefCell::new(None) };
 }
 
-/// Event names the server might use besides the default `message`; any of them refreshes.
-const EVENT_NAMES: &[&str] = &["message", "task", "vote", "meeting", "resync"];
+/// The event names `GET /api/v1/events` sends (backend `http/platform.rs` sends each bus
+/// event under its kind; the kinds published are `task`, `vote` and `meeting`), `resync` when
+/// this stream lagged behind, `hello` on every (re)connection; `message` for unnamed events.
+/// Any of them refreshes; a `hello` only after a reconnection (events may have been missed).
+const EVENT_NAMES: &[&str] = &["message", "task", "vote", "meeting", "resync", "hello"];
 
 fn start_events(session: Session) {
     stop_events();
     let Ok(source) = web_sys::EventSource::new(&api::url("/events")) else { return };
+    let mut connected = false;
     let on_event = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+        if ev.type_() == "hello" {
+            let first = !connected;
+            connected = true;
+            if first {
+                return;
+            }
+        }
         let payload = ev.data().as_string().and_then(|d| serde_json::from_str::<Value>(&d).ok()).unwrap_or(Value::Null);
         session.last_event.set(payload);
         session.events.update(|n| *n += 1);
