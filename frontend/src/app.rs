@@ -55,6 +55,8 @@ const MEETING_ROLES: &[&str] = &["clerk", "principal", "deputy", "member", "insp
 const UNIT_PEOPLE: &[&str] = &[
     "staff", "handler", "section_head", "deputy", "principal", "member", "clerk", "inspector", "office_director",
 ];
+/// Who reads the archive (policy `archive, read`, R18).
+const ARCHIVE_READERS: &[&str] = &["principal", "deputy", "member", "office_director", "clerk", "inspector"];
 const ROUTERS: &[&str] = &["clerk", "handler", "section_head", "deputy", "principal", "office_director", "inspector"];
 
 const NAV: &[NavItem] = &[
@@ -63,7 +65,7 @@ const NAV: &[NavItem] = &[
     NavItem { href: "/meetings", label: "会议", roles: MEETING_ROLES },
     NavItem { href: "/publications", label: "公示", roles: UNIT_PEOPLE },
     NavItem { href: "/disclosures", label: "公开目录", roles: UNIT_PEOPLE },
-    NavItem { href: "/archive", label: "档案", roles: UNIT_PEOPLE },
+    NavItem { href: "/archive", label: "档案", roles: ARCHIVE_READERS },
     NavItem { href: "/incoming", label: "收文", roles: ROUTERS },
     NavItem { href: "/outgoing", label: "发文", roles: ROUTERS },
     NavItem { href: "/compliance", label: "合规监督", roles: &["inspector", "principal"] },
@@ -170,6 +172,8 @@ fn page_roles(route: &Route) -> &'static [&'static str] {
         Route::Proposals | Route::ProposalNew | Route::Proposal(_) | Route::ProposalEdit(_) => "/proposals",
         Route::Meetings | Route::MeetingNew | Route::Meeting(_) | Route::Ballot(..) | Route::Minutes(_) => "/meetings",
         Route::Publications | Route::Publication(_) => "/publications",
+        Route::Disclosures => "/disclosures",
+        Route::Archive => "/archive",
         Route::Incomings | Route::IncomingNew | Route::Incoming(_) => "/incoming",
         Route::Outgoings | Route::OutgoingNew | Route::Outgoing(_) | Route::OutgoingEdit(_) => "/outgoing",
         Route::Compliance => "/compliance",

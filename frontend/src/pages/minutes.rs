@@ -119,7 +119,7 @@ fn MinutesView(m: Value, reload: Callback<Value>) -> impl IntoView {
     let facts = vec![
         ("会议", m.first(&["meeting_title", "title"])),
         ("纪要期号", serial.clone()),
-        ("版本", m.first(&["version_no", "version"])),
+        ("版本", format!("第 {} 版", m.first(&["version_no", "version"]))),
         ("批准时间", fmt_time(&m.s("approved_at"))),
         ("修订理由", m.s("revision_reason")),
     ];
@@ -291,6 +291,9 @@ fn PublicationView(p: Value, reload: Callback<Value>, sent: RwSignal<bool>) -> i
     let is_clerk = session.has("clerk");
     let is_principal = session.has("principal");
     let reads_opinions = is_clerk || is_principal || session.has("inspector");
+    // The minutes behind the publication (the clerk revises them after an "adjust", R17).
+    let adjust_pending = is_clerk && resolution.as_ref().is_some_and(|r| r.s("decision") == "adjust");
+    let minutes_href = p.opt("minutes_id").filter(|_| reads_opinions).map(|m| format!("/minutes/{m}"));
     let can_comment = allowed(&p, "opinion", open);
     let can_summary = allowed(&p, "summary", is_clerk && !open && summary.is_none());
     let can_resolve = allowed(&p, "resolution", is_principal && !open && summary.is_some() && resolution.is_none());
@@ -368,9 +371,19 @@ fn PublicationView(p: Value, reload: Callback<Value>, sent: RwSignal<bool>) -> i
             <div>
                 <Card title="办理">
                     {summary.clone().map(|s| view! { <div class="notice info"><strong>"意见汇总："</strong><p class="pre">{s}</p></div> })}
-                    {resolution.map(|r| view! {
-                        <div class="notice info"><strong>{format!("主要领导决定：{}", labels::lookup(RESOLUTIONS, &r.s("decision")))}</strong><p>{r.s("note")}</p></div>
+                    {resolution.map(|r| {
+                        let adjust = r.s("decision") == "adjust";
+                        view! {
+                            <div class="notice info">
+                                <strong>{format!("主要领导决定：{}", labels::lookup(RESOLUTIONS, &r.s("decision")))}</strong>
+                                <p>{r.s("note")}</p>
+                                {(adjust && is_clerk).then(|| view! {
+                                    <p class="small">"请据此修订纪要（形成新版本），经主要领导审定后重新公示（R17）。"</p>
+                                })}
+                            </div>
+                        }
                     })}
+                    {minutes_href.map(|h| view! { <p><a class="btn" href=h>{if adjust_pending { "修订纪要" } else { "查看纪要" }}</a></p> })}
                     {can_comment.then(|| view! {
                         {move || sent.get().then(|| view! { <p class="success" role="status">"意见已提交，感谢您的参与。"</p> })}
                         <TextAction title="提出意见" path=opinion_path.clone() key="text" label="意见（实名，仅办公室、主要领导和纪检监察可见）"
@@ -457,6 +470,11 @@ pub fn ArchivePage() -> impl IntoView {
         ev.prevent_default();
         query.set((kind.get_untracked(), q.get_untracked().trim().to_string()));
     };
+    // Archived deliberations stay readable for the principal, the office and inspectors; the
+    // other members' access ended with the meeting (R07), so no link for them. Packages are
+    // exported by the principal and the office (R18).
+    let sees_deliberations = session.has_any(&["principal", "clerk", "office_director", "inspector"]);
+    let exports = session.has_any(&["principal", "clerk"]);
     view! {
         <PageHeader title="档案"/>
         <p class="muted">"归档记录永久保存，任何人（含系统管理员）均不能修改（R18）。"</p>
@@ -465,7 +483,7 @@ pub fn ArchivePage() -> impl IntoView {
             <Field label="关键词"><input type="search" bind:value=q/></Field>
             <button class="btn" type="submit">"查询"</button>
         </form>
-        {show(list, |list: Vec<Value>| {
+        {show(list, move |list: Vec<Value>| {
             if list.is_empty() {
                 return view! { <Empty text="没有符合条件的档案。"/> }.into_any();
             }
@@ -474,7 +492,8 @@ pub fn ArchivePage() -> impl IntoView {
                     {list.into_iter().map(|a| {
                         let kind = a.first(&["kind", "object_type"]);
                         let object_id = a.first(&["object_id"]);
-                        let href = (!object_id.is_empty()).then(|| crate::router::object_href(&kind, &object_id));
+                        let href = (!object_id.is_empty() && (sees_deliberations || kind != "proposal"))
+                            .then(|| crate::router::object_href(&kind, &object_id));
                         view! {
                             <li class="list-item">
                                 <div class="list-main">
@@ -487,7 +506,9 @@ pub fn ArchivePage() -> impl IntoView {
                                         <span class="muted">{fmt_time(&a.first(&["archived_at", "created_at"]))}</span>
                                     </div>
                                 </div>
-                                <a class="btn small" href=api::url(&format!("/archive/{}/package", a.s("id"))) download="">"导出档案包"</a>
+                                {exports.then(|| view! {
+                                    <a class="btn small" href=api::url(&format!("/archive/{}/package", a.s("id"))) download="">"导出档案包"</a>
+                                })}
                             </li>
                         }
                     }).collect_view()}

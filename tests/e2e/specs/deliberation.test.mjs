@@ -213,27 +213,72 @@ test('(a) 三重一大：从议题到归档，五名成员分别投票，主要�
     await shot(clerk, 'c02-clerk-sees-opinion');
   });
 
-  await step(t, '公示结束后汇总意见、主要领导确认并归档（R17, R18）', async () => {
+  // Signs the clerk and the principal in again after the test clock moved a week on (every
+  // session has long been idle by then, R41).
+  const later = async () => {
     await advanceClock(clerk, 7 * 86400);
-    // A week later every session has long been idle (R41): sign in again.
     await clerk.context().close();
     await principal.context().close();
     clerk = await signIn('sunli');
     principal = await signIn('zhangwei');
+  };
+  const summarise = async (text) => {
     await open(clerk, `/publications/${state.publication}`);
     await clerk.waitForSelector('.badge:has-text("公示已结束")');
     const sum = clerk.locator('form:has(h3:has-text("汇总公示意见"))');
-    await sum.locator('textarea').fill('公示期间收到意见 1 条，已转承办处室研究吸收。');
+    await sum.locator('textarea').fill(text);
     await act(clerk, sum, '提交');
+  };
+
+  await step(t, '公示结束后汇总意见，主要领导决定调整纪要（R17）', async () => {
+    await later();
+    await summarise('公示期间收到意见 1 条：建议加强与原土地使用权人的沟通。');
+    await open(principal, `/publications/${state.publication}`);
+    const res = principal.locator('form:has(h3:has-text("公示后决定"))');
+    await res.locator('select').selectOption('adjust');
+    await res.getByLabel('说明').fill('吸收公示意见，在纪要中写明与原土地使用权人沟通的要求。');
+    await act(principal, res, '提交');
+    await principal.waitForSelector('text=主要领导决定：调整');
+  });
+
+  await step(t, '办公室修订纪要形成第 2 版，主要领导重新审定（R15, R17）', async () => {
+    await open(clerk, `/publications/${state.publication}`);
+    await clerk.getByRole('link', { name: '修订纪要' }).click();
+    await clerk.waitForSelector('form:has(h3:has-text("修订纪要"))');
+    const form = clerk.locator('form:has(h3:has-text("修订纪要"))');
+    await form.getByLabel('结束语').fill('会议要求承办处室在试点实施中加强与原土地使用权人的沟通。');
+    await form.getByLabel('修订理由').fill('按主要领导公示后决定，吸收公示意见。');
+    await act(clerk, form, '保存为新版本', { confirmIt: false });
+    await clerk.waitForURL((u) => !u.pathname.endsWith(state.minutes));
+    const revised = idFromUrl(clerk);
+    await clerk.waitForSelector('text=第 2 版');
+    await open(principal, `/minutes/${revised}`);
+    await principal.waitForSelector('text=加强与原土地使用权人的沟通');
+    await act(principal, null, '批准纪要');
+    await principal.waitForSelector('.badge:has-text("已审定")');
+    await shot(principal, 'a11-minutes-revised');
+    // The first version is kept, superseded by the second (R15).
+    const v = await api(principal, 'GET', `/minutes/${revised}`);
+    assert.equal(v.json.version_no, 2);
+    assert.equal(v.json.versions.length, 2);
+    await open(clerk, `/minutes/${revised}`);
+    await act(clerk, null, '发布公示');
+    await clerk.waitForURL((u) => u.pathname.startsWith('/publications/') && !u.pathname.endsWith(state.publication));
+    state.publication = idFromUrl(clerk);
+  });
+
+  await step(t, '重新公示结束后汇总意见、主要领导确认并归档（R17, R18）', async () => {
+    await later();
+    await summarise('重新公示期间未收到意见。');
     await open(principal, `/publications/${state.publication}`);
     const res = principal.locator('form:has(h3:has-text("公示后决定"))');
     await res.locator('select').selectOption('confirm');
     await act(principal, res, '提交');
     await open(principal, `/proposals/${state.proposal}`);
     await principal.waitForSelector('.badge:has-text("已归档"), .badge:has-text("已确认")');
-    await shot(principal, 'a11-proposal-archived');
+    await shot(principal, 'a12-proposal-archived');
     await open(principal, '/archive');
     await principal.waitForSelector(`text=${TITLE}`);
-    await shot(principal, 'a12-archive');
+    await shot(principal, 'a13-archive');
   });
 });
