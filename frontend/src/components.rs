@@ -293,8 +293,7 @@ fn trail_row(session: &Session, e: &Value, object_type: &str) -> impl IntoView +
         .or_else(|| e.opt("on_behalf_of_name"))
         .filter(|s| !s.is_empty());
     let action = e.first(&["action", "event", "kind"]);
-    // The server names actions `proposal.submit`; the label is keyed by the last part.
-    let action = labels::action(action.rsplit('.').next().unwrap_or(&action)).to_string();
+    let action = labels::action(&action).to_string();
     let transition = match (e.opt("from_state").or_else(|| e.opt("from")), e.opt("to_state").or_else(|| e.opt("to"))) {
         (Some(f), Some(t)) => format!("{} → {}", labels::state(object_type, &f), labels::state(object_type, &t)),
         (None, Some(t)) => format!("→ {}", labels::state(object_type, &t)),

@@ -89,6 +89,8 @@ pub fn object_href(object_type: &str, id: &str) -> String {
         "publication" => format!("/publications/{id}"),
         "incoming" => format!("/incoming/{id}"),
         "outgoing" => format!("/outgoing/{id}"),
+        // S03 splitting flags are shown (and acknowledged) on the compliance page.
+        "splitting_flag" | "oversight_flag" | "compliance" => "/compliance".to_string(),
         _ => "/".to_string(),
     }
 }

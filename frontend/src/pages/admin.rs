@@ -85,8 +85,8 @@ fn UserRow(u: Value) -> impl IntoView {
     view! {
         <tr>
             <td>{name.clone()}{u.b("must_change_password").then(|| view! { <span class="muted small">" （待改密码）"</span> })}</td>
-            <td class="mono">{u.s("username")}</td>
-            <td>{u.opt("admin_role").map(|r| labels::lookup(ROLES, &r).to_string()).unwrap_or_default()}</td>
+            <td class="mono" data-label="用户名">{u.s("username")}</td>
+            <td data-label="管理角色">{u.opt("admin_role").map(|r| labels::lookup(ROLES, &r).to_string()).unwrap_or_default()}</td>
             <td>
                 <div class="row">
                     <input type="password" autocomplete="new-password" placeholder="临时密码" aria-label=format!("{name} 的临时密码") bind:value=password/>
@@ -260,8 +260,8 @@ fn Sections(unit: String) -> impl IntoView {
                                     };
                                     view! {
                                         <tr>
-                                            <td><input type="text" aria-label="处室名称" bind:value=sec_name/></td>
-                                            <td><PickOne options=deputies value=sec_deputy placeholder="（未指定）"/></td>
+                                            <td data-label="处室名称"><input type="text" aria-label="处室名称" bind:value=sec_name/></td>
+                                            <td data-label="分管领导"><PickOne options=deputies value=sec_deputy placeholder="（未指定）"/></td>
                                             <td><button class="btn small" type="button" on:click=update disabled=save.busy()>"保存"</button><ErrorNote submit=save/></td>
                                         </tr>
                                     }
@@ -403,9 +403,9 @@ fn MemberRow(
     view! {
         <tr>
             <td>{m.first(&["display_name", "username"])}<div class="muted small mono">{m.s("username")}</div></td>
-            <td><PickMany options=role_options value=roles/></td>
-            <td><PickOne options=sections value=section placeholder="（无）"/></td>
-            <td><PickOne options=backups value=backup placeholder="（未设置）"/></td>
+            <td data-label="角色"><PickMany options=role_options value=roles/></td>
+            <td data-label="处室"><PickOne options=sections value=section placeholder="（无）"/></td>
+            <td data-label="B岗（AB岗代办人）"><PickOne options=backups value=backup placeholder="（未设置）"/></td>
             <td>
                 <button class="btn small" type="button" on:click=save disabled=submit.busy()>"保存"</button>
                 {move || saved.get().then(|| view! { <span class="success small">" 已保存"</span> })}
@@ -576,7 +576,7 @@ fn SettingsForm(unit: String, s: Value) -> impl IntoView {
             <Card title="安全">
                 <div class="cols">
                     <Field label="会话空闲超时（分钟）" hint="R41"><input type="number" min="1" bind:value=idle/></Field>
-                    <Field label="附件大小上限（MiB）" hint="R44"><input type="number" min="1" bind:value=upload_mib/></Field>
+                    <Field label="附件大小上限（MB）" hint="R44"><input type="number" min="1" bind:value=upload_mib/></Field>
                 </div>
             </Card>
             <ErrorNote submit=submit/>

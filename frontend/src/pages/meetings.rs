@@ -467,7 +467,7 @@ fn AttendanceTable(meeting_id: String, rows: Vec<Attendee>, editable: bool, relo
                         view! {
                             <tr>
                                 <td>{a.name.clone()}<div class="muted small">{status_label}</div></td>
-                                <td><Choice options=ATTENDANCE value=status/></td>
+                                <td data-label="出席"><Choice options=ATTENDANCE value=status/></td>
                                 <td><input type="text" placeholder="缺席/请假原因" aria-label=format!("{} 的说明", a.name) bind:value=reason/><ErrorNote submit=submit/></td>
                                 <td><button class="btn small" type="button" on:click=save disabled=submit.busy()>"登记"</button></td>
                             </tr>

@@ -547,7 +547,7 @@ fn OutgoingView(d: Value, reload: Callback<Value>) -> impl IntoView {
                                 <li>
                                     <strong>{format!("第 {} 版", v.first(&["version_no", "body_version"]))}</strong>" "
                                     <span class="muted small">{fmt_time(&v.first(&["created_at", "at"]))}</span>" "
-                                    <span class="small">{v.s("reason")}</span>
+                                    <span class="small">{labels::lookup(VERSION_REASONS, &v.s("reason")).to_string()}</span>
                                     {v.opt("content_sha256").map(|h| view! { <div class="mono muted">{h}</div> })}
                                 </li>
                             }).collect_view()}
@@ -793,3 +793,6 @@ fn ExternalCountersign(path: String, reload: Callback<Value>) -> impl IntoView {
         </form>
     }
 }
+
+/// Why a version of the text was saved (`reason` of `versions[]`).
+const VERSION_REASONS: labels::Options = &[("draft", "拟稿"), ("consolidated", "汇总会签意见定稿"), ("change_request", "按修改申请修改")];

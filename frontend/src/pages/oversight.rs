@@ -118,9 +118,8 @@ fn check_rows(checks: Vec<Value>, only_red: RwSignal<bool>) -> impl IntoView {
                         <p>{c.s("message")}</p>
                         {(!c.arr("evidence").is_empty()).then(|| view! {
                             <p class="small">"依据："
-                                {c.arr("evidence").iter().map(|e| {
-                                    let label = e.first(&["label", "type"]);
-                                    match e.opt("link") {
+                                {evidence_labels(&c.arr("evidence")).into_iter().map(|(label, link)| {
+                                    match link {
                                         Some(l) => view! { <a href=app_link(&l)>{label}</a>" " }.into_any(),
                                         None => view! { <span>{label}" "</span> }.into_any(),
                                     }
@@ -133,6 +132,51 @@ fn check_rows(checks: Vec<Value>, only_red: RwSignal<bool>) -> impl IntoView {
         </ul>
     })
 }
+
+/// Evidence without a title of its own (a reminder record, a publication) is named by its
+/// type, and several of one type are counted: `督办记录 3 条`.
+fn evidence_labels(list: &[Value]) -> Vec<(String, Option<String>)> {
+    let mut out: Vec<(String, Option<String>)> = Vec::new();
+    let mut counted: Vec<(String, usize)> = Vec::new();
+    for e in list {
+        match (e.opt("label"), e.opt("link")) {
+            (Some(label), link) => out.push((label, link)),
+            (None, Some(link)) => out.push((labels::lookup(EVIDENCE_TYPES, &e.s("type")).to_string(), Some(link))),
+            (None, None) => {
+                let t = labels::lookup(EVIDENCE_TYPES, &e.s("type")).to_string();
+                match counted.iter_mut().find(|(k, _)| *k == t) {
+                    Some((_, n)) => *n += 1,
+                    None => counted.push((t, 1)),
+                }
+            }
+        }
+    }
+    out.extend(counted.into_iter().map(|(t, n)| (if n > 1 { format!("{t} {n} 条") } else { t }, None)));
+    out
+}
+
+const EVIDENCE_TYPES: labels::Options = &[
+    ("incoming_reminder", "督办记录"),
+    ("publication", "公示记录"),
+    ("meeting", "会议"),
+    ("meeting_item", "会议议题"),
+    ("proposal", "议题"),
+    ("minutes", "会议纪要"),
+    ("incoming", "收文"),
+    ("outgoing", "发文"),
+    ("statement", "发言记录"),
+    ("ballot", "表决记录"),
+    ("attendance", "出席登记"),
+    ("notice", "会议通知"),
+    ("trail", "办理记录"),
+    ("written_opinion", "书面意见"),
+    ("archive_item", "档案"),
+    ("ballot_participation", "投票记录"),
+    ("secret_tally", "无记名计票"),
+    ("change_request", "修改申请"),
+    ("outgoing_review", "审核记录"),
+    ("splitting_flag", "拆分规避提示"),
+];
 
 #[component]
 fn ComplianceEntry(entry: Value, only_red: RwSignal<bool>) -> impl IntoView {
@@ -269,22 +313,22 @@ pub fn Audit() -> impl IntoView {
             }
             view! {
                 <div class="card table-wrap">
-                    <table>
+                    <table class="wide">
                         <thead><tr><th>"序号"</th><th>"时间"</th><th>"操作人"</th><th>"操作"</th><th>"对象"</th><th>"变更"</th><th>"来源地址"</th></tr></thead>
                         <tbody>
                             {list.into_iter().map(|e| {
                                 // Names where known (the server's `actor_name`, or the unit directory); else the id.
                                 let actor_id = e.s("actor_id");
-                                let actor = e.opt("actor_name").unwrap_or_else(|| session.name_of(&actor_id));
+                                let actor = if actor_id.is_empty() { "系统".to_string() } else { e.opt("actor_name").unwrap_or_else(|| session.name_of(&actor_id)) };
                                 let actor_is_id = actor == actor_id;
                                 let behalf = e.opt("on_behalf_of_name").or_else(|| e.opt("on_behalf_of").map(|b| session.name_of(&b))).map(|b| format!("（代 {b}）"));
-                                let change = change_text(&e);
+                                let change = change_text(&e, &e.s("object_type"));
                                 view! {
                                     <tr>
                                         <td class="mono">{e.s("seq")}</td>
                                         <td class="small nowrap">{fmt_time(&e.s("at"))}</td>
-                                        <td class:mono=actor_is_id class:small=actor_is_id>{actor}{behalf}</td>
-                                        <td>{e.s("action")}</td>
+                                        <td class="nowrap" class:mono=actor_is_id class:small=actor_is_id>{actor}{behalf}</td>
+                                        <td>{labels::action(&e.s("action")).to_string()}</td>
                                         <td class="small">{labels::lookup(labels::OBJECT_TYPES, &e.s("object_type")).to_string()}<div class="mono muted">{e.s("object_id")}</div></td>
                                         <td class="small">{change}</td>
                                         <td class="mono small nowrap">{e.s("client_addr")}</td>
@@ -302,8 +346,8 @@ pub fn Audit() -> impl IntoView {
     }
 }
 
-fn change_text(e: &Value) -> String {
-    let state = |v: Option<&Value>| v.map(|v| v.s("state")).unwrap_or_default();
+fn change_text(e: &Value, object_type: &str) -> String {
+    let state = |v: Option<&Value>| v.map(|v| v.s("state")).filter(|s| !s.is_empty()).map(|s| labels::state(object_type, &s).to_string()).unwrap_or_default();
     let (from, to) = (state(e.get("before")), state(e.get("after")));
     let note = e.get("after").map(|a| a.s("note")).unwrap_or_default();
     let mut out = String::new();
