@@ -113,6 +113,8 @@ export async function step(t, name, fn, { independent = false } = {}) {
 }
 
 export async function shot(page, name) {
+  // From the top: a full-page shot of a scrolled page draws the sticky header mid-page.
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
 

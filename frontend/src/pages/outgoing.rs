@@ -154,6 +154,8 @@ fn heading_number(level: u8, n: u32) -> String {
 fn BodyPreview(#[prop(into)] title: Signal<String>, #[prop(into)] blocks: Signal<Vec<Value>>) -> impl IntoView {
     view! {
         <div class="doc-preview" aria-label="正文预览">
+            {move || (title.with(|t| t.trim().is_empty()) && blocks.with(|b| b.iter().all(|x| x.s("text").trim().is_empty())))
+                .then(|| view! { <p class="muted">"填写标题和正文后，在此按印制格式预览。"</p> })}
             <div class="doc-title">{move || title.get()}</div>
             {move || {
                 let mut counters = [0u32; 4];

@@ -63,6 +63,7 @@ pub fn Compliance() -> impl IntoView {
         let unit = session.unit_id();
         async move { api::get(&format!("/units/{unit}/compliance")).await }
     });
+    let reload = Callback::new(move |_: Value| res.refetch());
     view! {
         <PageHeader title="合规监督">
             <label class="check"><input type="checkbox" bind:checked=only_red/>"只看提示与违规"</label>
@@ -95,7 +96,7 @@ pub fn Compliance() -> impl IntoView {
                     view! {
                         <div class:hidden=move || only_red.get() && !red>
                             <Card title=labels::lookup(SECTION_TITLES, &key).to_string()>
-                                {list.into_iter().map(|entry| view! { <ComplianceEntry entry=entry only_red=only_red/> }).collect_view()}
+                                {list.into_iter().map(|entry| view! { <ComplianceEntry entry=entry only_red=only_red reload=reload/> }).collect_view()}
                             </Card>
                         </div>
                     }
@@ -179,7 +180,8 @@ const EVIDENCE_TYPES: labels::Options = &[
 ];
 
 #[component]
-fn ComplianceEntry(entry: Value, only_red: RwSignal<bool>) -> impl IntoView {
+fn ComplianceEntry(entry: Value, only_red: RwSignal<bool>, reload: Callback<Value>) -> impl IntoView {
+    let session = use_session();
     let red = is_red(&entry);
     let worst = entry.first(&["status", "worst"]);
     let is_flag = entry.get("payee").is_some();
@@ -205,13 +207,33 @@ fn ComplianceEntry(entry: Value, only_red: RwSignal<bool>) -> impl IntoView {
                 }}</h3>
                 {status_badge(&worst)}
             </div>
-            {is_flag.then(|| view! {
-                <p>{format!("合计 {}（各笔均低于集体决策标准，但合计达到或超过标准）", fmt_money(&total))}</p>
-                <ul>
-                    {flag_items.iter().map(|i| view! {
-                        <li>{format!("{} {} {}", i.s("title"), fmt_money(&i.first(&["amount"])), fmt_time(&i.first(&["at", "created_at"])))}</li>
-                    }).collect_view()}
-                </ul>
+            {is_flag.then(|| {
+                let acknowledged = entry.s("state") == "acknowledged";
+                // S03: the principal or an inspector looks into the flag and records what was found.
+                let may_ack = !acknowledged && session.has_any(&["principal", "inspector"]);
+                let ack_path = format!("/units/{}/splitting-flags/{}/acknowledge", session.unit_id(), entry.s("id"));
+                view! {
+                    <p>{format!("合计 {}（各笔均低于集体决策标准，但合计达到或超过标准）", fmt_money(&total))}</p>
+                    <ul>
+                        {flag_items.iter().map(|i| {
+                            let rest = format!(" {} {}", fmt_money(&i.first(&["amount"])), fmt_time(&i.first(&["at", "created_at"])));
+                            match i.opt("link") {
+                                Some(l) => view! { <li><a href=app_link(&l)>{i.s("title")}</a>{rest}</li> }.into_any(),
+                                None => view! { <li>{i.s("title")}{rest}</li> }.into_any(),
+                            }
+                        }).collect_view()}
+                    </ul>
+                    {acknowledged.then(|| view! {
+                        <p class="notice info small">
+                            {format!("已知悉：{} {}", entry.s("acknowledged_by_name"), fmt_time(&entry.s("acknowledged_at")))}
+                            {entry.opt("note").map(|n| view! { <br/>{format!("核查说明：{n}")} })}
+                        </p>
+                    })}
+                    {may_ack.then(|| view! {
+                        <crate::actions::TextAction title="核查并确认知悉" path=ack_path key="note" label="核查说明（查明的情况）" button="确认知悉"
+                            confirm_text="确认后该预警从待办中移除（新的支出会重新提示）。确定提交？" on_done=reload/>
+                    })}
+                }
             })}
             {check_rows(entry.arr("checks"), only_red)}
             {sub_items.into_iter().map(|i| {

@@ -141,6 +141,7 @@ test('(a) 三重一大：从议题到归档，五名成员分别投票，主要�
       await m.waitForSelector('.ballot-choices');
       await m.getByRole('button', { name: '同意', exact: true }).click();
       await m.getByLabel('意见').fill('同意。');
+      await shot(m, `a07-ballot-chosen-${who}`);
       await m.getByRole('button', { name: '提交表决' }).click();
       await confirm(m);
       await m.waitForSelector('.receipt');

@@ -1,7 +1,7 @@
 // Scenario (d): a user in the wrong role sees no action buttons, and the server refuses the
 // request when it is forced anyway (R40: 403 for a known object, nothing changes).
 import { test, before, after } from 'node:test';
-import { launch, close, signIn, step, open, api, shot, assert, BASE } from '../lib.mjs';
+import { launch, close, signIn, step, open, act, api, shot, assert, BASE } from '../lib.mjs';
 
 before(async () => { await launch(); });
 after(async () => { await close(); });
@@ -76,9 +76,40 @@ test('(d) 无权角色看不到办理按钮，强行请求被服务器拒绝', a
   await step(t, '未登录的请求得到 401，页面回到登录（R40）', async () => {
     const page = await signIn('hejun');
     await page.context().clearCookies();
-    await page.goto(BASE + '/proposals');
+    // A deep link is answered with the app (200), which then asks for sign-in.
+    const resp = await page.goto(BASE + '/proposals');
+    assert.equal(resp.status(), 200);
     await page.waitForSelector('.auth-card');
     const r = await api(page, 'GET', '/me');
     assert.equal(r.status, 401);
   }, { independent: true });
+});
+
+test('纪检监察：合规监督的红色提示，核查并确认拆分预警（S02, S03）', async (t) => {
+  await step(t, '纪检监察看到违规与拆分预警，写明核查情况后确认知悉；干部职工无权', async () => {
+    const inspector = await signIn('songtao');
+    await open(inspector, '/compliance');
+    await inspector.waitForSelector('.badge:has-text("违规")');
+    const form = inspector.locator('form:has(h3:has-text("核查并确认知悉"))').first();
+    const flagId = await (async () => {
+      const unit = await unitOf(inspector);
+      const flags = await api(inspector, 'GET', `/units/${unit}/splitting-flags`);
+      assert.equal(flags.status, 200, JSON.stringify(flags.json));
+      const pending = flags.json.items.find((f) => f.state !== 'acknowledged');
+      assert.ok(pending, 'the demo has an open splitting flag');
+      return { unit, id: pending.id };
+    })();
+    // Staff may neither see the page nor acknowledge by force.
+    const staff = await signIn('hejun');
+    await open(staff, '/compliance');
+    await staff.waitForSelector('text=您没有访问此页面的权限');
+    const forced = await api(staff, 'POST', `/units/${flagId.unit}/splitting-flags/${flagId.id}/acknowledge`, { note: '强行确认' });
+    assert.equal(forced.status, 403, JSON.stringify(forced.json));
+    await staff.context().close();
+
+    await form.locator('textarea').fill('经核查，三批家具为不同楼层的独立采购，已提醒财务处今后合并论证。');
+    await act(inspector, form, '确认知悉');
+    await inspector.waitForSelector('text=已知悉：宋涛');
+    await shot(inspector, 'e01-compliance-flag-acknowledged');
+  });
 });
