@@ -450,6 +450,13 @@ pub fn Upload(
     let submit = Submit::new();
     let input = NodeRef::<leptos::html::Input>::new();
     let label = if label.is_empty() { "上传附件".to_string() } else { label };
+    // The browser's own file button speaks the browser's language ("Choose File"): it stays
+    // in the page for keyboard and screen readers, hidden behind a Chinese button.
+    let chosen = RwSignal::new(String::new());
+    let pick = move |_| {
+        let name = input.get().and_then(|el| el.files()).and_then(|f| f.get(0)).map(|f| f.name()).unwrap_or_default();
+        chosen.set(name);
+    };
     let upload = move |_| {
         let Some(el) = input.get() else { return };
         let Some(file) = el.files().and_then(|f| f.get(0)) else {
@@ -460,12 +467,19 @@ pub fn Upload(
         let on_done = on_done.clone();
         submit.run(async move { crate::api::upload(&path, &file).await }, move |v| {
             el.set_value("");
+            chosen.set(String::new());
             on_done(v)
         });
     };
     view! {
         <div class="row">
-            <input type="file" node_ref=input aria-label=label.clone()/>
+            <label class="btn file-pick">
+                <input type="file" class="sr-only" node_ref=input on:change=pick/>
+                "选择文件"
+            </label>
+            <span class="small" class:muted=move || chosen.with(String::is_empty)>
+                {move || { let c = chosen.get(); if c.is_empty() { "未选择文件".to_string() } else { c } }}
+            </span>
             <button class="btn" type="button" on:click=upload disabled=submit.busy()>{label.clone()}</button>
         </div>
         <ErrorNote submit=submit/>

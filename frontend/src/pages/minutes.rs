@@ -422,17 +422,17 @@ pub fn Disclosures() -> impl IntoView {
             }
             view! {
                 <div class="card table-wrap">
-                    <table>
+                    <table class="stack-sm compact">
                         <thead><tr><th>"事项"</th><th>"类别"</th><th>"决定"</th><th>"金额"</th><th>"日期"</th></tr></thead>
                         <tbody>
                             {list.into_iter().map(|d| view! {
                                 <tr>
                                     <td>{d.s("title")}{d.opt("serial").map(|s| view! { <div class="muted small">{s}</div> })}
                                         {d.opt("decision").map(|t| view! { <div class="small">{t}</div> })}</td>
-                                    <td>{labels::lookup(CATEGORIES, &d.s("category")).to_string()}</td>
-                                    <td>{labels::lookup(OUTCOMES, &d.s("outcome")).to_string()}</td>
-                                    <td>{fmt_money(&d.s("amount"))}</td>
-                                    <td>{fmt_time(&d.first(&["confirmed_at", "decided_on", "date"])).chars().take(10).collect::<String>()}</td>
+                                    <td data-label="类别">{labels::lookup(CATEGORIES, &d.s("category")).to_string()}</td>
+                                    <td data-label="决定">{labels::lookup(OUTCOMES, &d.s("outcome")).to_string()}</td>
+                                    <td data-label="金额" class="nowrap">{fmt_money(&d.s("amount"))}</td>
+                                    <td data-label="日期" class="nowrap">{fmt_time(&d.first(&["confirmed_at", "decided_on", "date"])).chars().take(10).collect::<String>()}</td>
                                 </tr>
                             }).collect_view()}
                         </tbody>

@@ -17,6 +17,8 @@ pub struct Task {
     pub object_type: String,
     pub object_id: String,
     pub title: String,
+    /// The unit the task belongs to (people in several units see all of theirs here).
+    pub unit_id: String,
     pub due_at: Option<String>,
     pub overdue: bool,
     /// The absent colleague this task is done for (AB岗, D11): a name, an id or a user object.
@@ -67,11 +69,23 @@ pub fn Tasks() -> impl IntoView {
                         let behalf = t.on_behalf_of_name.clone().filter(|s| !s.is_empty())
                             .or_else(|| t.on_behalf_of.as_ref().map(|v| person(&session, v)))
                             .filter(|s| !s.is_empty());
+                        // A task of another of my units: say which, and switch to it on opening.
+                        let other_unit = (!t.unit_id.is_empty() && t.unit_id != session.unit_id()).then(|| {
+                            let name = session.me.with_untracked(|m| m.as_ref().and_then(|m| m.units.iter().find(|u| u.unit_id == t.unit_id).map(|u| u.unit_name.clone())));
+                            (t.unit_id.clone(), name.unwrap_or_default())
+                        }).filter(|(_, name)| !name.is_empty());
+                        let switch_to = other_unit.as_ref().map(|(id, _)| id.clone());
+                        let open = move |_| {
+                            if let Some(u) = switch_to.clone() {
+                                session.select_unit(Some(u));
+                            }
+                        };
                         view! {
                             <li class="list-item" class:overdue=t.overdue>
                                 <div class="list-main">
-                                    <a class="title" href=task_href(&t)>{t.title.clone()}</a>
+                                    <a class="title" href=task_href(&t) on:click=open>{t.title.clone()}</a>
                                     <div class="meta">
+                                        {other_unit.map(|(_, name)| view! { <Badge text=name tone="plain"/> })}
                                         <Badge text=labels::task_kind(&t.kind).to_string() tone="info"/>
                                         <span class="muted">{labels::lookup(labels::OBJECT_TYPES, &t.object_type).to_string()}</span>
                                         {behalf.map(|b| view! { <span class="behalf">{format!("代 {b} 办理")}</span> })}
