@@ -77,11 +77,13 @@ pub struct RouteSpec {
     pub summary: &'static str,
     /// Adds the request body's schema (and the schemas it uses) to the components; returns its name.
     pub body_schema: Option<fn(utoipa::openapi::ComponentsBuilder) -> (utoipa::openapi::ComponentsBuilder, String)>,
+    /// The query parameters, for the OpenAPI document.
+    pub query_params: Option<fn() -> Vec<utoipa::openapi::path::Parameter>>,
 }
 
 impl RouteSpec {
     pub fn new(method: Method, path: &'static str, guard: Guard, summary: &'static str) -> RouteSpec {
-        RouteSpec { method, path, guard, summary, body_schema: None }
+        RouteSpec { method, path, guard, summary, body_schema: None, query_params: None }
     }
     /// Documents the JSON request body in the OpenAPI document.
     pub fn body<T: utoipa::ToSchema>(mut self) -> RouteSpec {
@@ -89,6 +91,11 @@ impl RouteSpec {
             (super::openapi::with_schema::<T>(c), T::name().to_string())
         }
         self.body_schema = Some(schema_of::<T>);
+        self
+    }
+    /// Documents the query parameters (`T` derives `IntoParams` with `parameter_in = Query`).
+    pub fn query<T: utoipa::IntoParams>(mut self) -> RouteSpec {
+        self.query_params = Some(|| T::into_params(|| None));
         self
     }
 }

@@ -47,6 +47,9 @@ pub fn document(specs: &[RouteSpec]) -> utoipa::openapi::OpenApi {
                 );
             }
         }
+        for p in s.query_params.map(|f| f()).unwrap_or_default() {
+            op = op.parameter(p);
+        }
         if let Some(f) = s.body_schema {
             let (c, name) = f(components);
             components = c;
