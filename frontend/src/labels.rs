@@ -229,6 +229,7 @@ pub const OBJECT_TYPES: Options = &[
     ("unit", "单位"),
     ("section", "处室"),
     ("member", "人员角色"),
+    ("membership", "人员角色"),
     ("user", "账号"),
     ("session", "登录会话"),
     ("calendar", "工作日历"),

@@ -16,7 +16,7 @@ const USERS = argUsers.length ? argUsers : [
   'zhangwei', 'lina', 'liuyang', 'zhaomin', 'sunli', 'zhoujie', 'huangxin', 'hejun', 'songtao', 'sysadmin', 'secadmin', 'auditor',
 ];
 // Latin words allowed in the UI (abbreviations, file types, rule IDs).
-const ALLOWED = new Set(['PDF', 'AB', 'ID', 'CSRF', 'SHA', 'English', 'OA', 'zip', 'ZIP']);
+const ALLOWED = new Set(['PDF', 'pdf', 'AB', 'ID', 'CSRF', 'SHA', 'English', 'OA', 'zip', 'ZIP', 'MB', 'KB']);
 mkdirSync(outDir, { recursive: true });
 
 const browser = await chromium.launch({
