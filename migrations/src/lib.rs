@@ -10,6 +10,7 @@ mod m20261122_000020_minutes;
 mod m20261122_000030_incoming;
 mod m20261122_000040_outgoing;
 mod m20261122_000050_oversight;
+mod m20261204_090000_list_indexes;
 pub mod util;
 
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000030_incoming::Migration),
             Box::new(m20261122_000040_outgoing::Migration),
             Box::new(m20261122_000050_oversight::Migration),
+            Box::new(m20261204_090000_list_indexes::Migration),
         ]
     }
 }
