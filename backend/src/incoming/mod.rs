@@ -44,7 +44,7 @@ const T: &str = "incoming_documents";
 
 pub fn routes(api: Api) -> Api {
     api.add(post("/api/v1/units/{unit}/incoming", Guard::unit("incoming", "create"), "登记收文（D01）").body::<RegisterIncoming>(), register)
-        .add(get("/api/v1/units/{unit}/incoming", Guard::unit("incoming", "read"), "收文列表（仅本人可见的，D13）"), list)
+        .add(get("/api/v1/units/{unit}/incoming", Guard::unit("incoming", "read"), "收文列表（仅本人可见的，D13）").query::<ListQuery>(), list)
         .add(get("/api/v1/incoming/{id}", Guard::object(T, "id", "incoming", "read"), "收文详情：状态、办理、批示、督办、流转记录（D13）"), get_one)
         .add(post("/api/v1/incoming/{id}/distribution", Guard::object(T, "id", "incoming", "distribute"), "分办：主办处室与协办处室（D02）").body::<Distribute>(), distribute)
         .add(post("/api/v1/incoming/{id}/assignment", Guard::object(T, "id", "incoming", "assign"), "处室负责人分派承办人（D02, D11）").body::<Assign>(), assign)

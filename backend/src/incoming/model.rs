@@ -8,6 +8,7 @@ use crate::store::entities::{
     incoming_reminders as reminders, memberships, sections, trail, users,
 };
 use chrono::NaiveDate;
+use sea_orm::sea_query::{DynIden, Expr, ExprTrait, IntoIden, Query, UnionType};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use std::collections::{BTreeMap, BTreeSet};
 use yishi_domain::roles::{Role, effective_roles};
@@ -244,6 +245,64 @@ pub fn work_items(
     out
 }
 
+/// The to-do list's narrowing in SQL: documents on which [`work_items`] may hold work for one
+/// of `identities` (the user, then the absent colleagues they back today). A superset — the
+/// exact test stays [`work_items`] and [`items_for`] — that follows `work_items` case by case:
+/// registration and archiving (principals, clerks), parts to assign (the section's heads), to
+/// accept or handle (the handler), the office director's review, the leaders' reading (the
+/// deputies in charge of the sections; principals), and supervision reminders (their assignee).
+/// Keep the two in step when either changes. Correlated EXISTS on the parts' and reminders'
+/// `document_id` indexes, so only the unit's open documents are probed.
+pub fn may_have_work(org: &OrgSnapshot, identities: &[String]) -> Condition {
+    let has = |r: Role| identities.iter().any(|u| org.roles(u).contains(&r));
+    let states = |ss: &[State]| ss.iter().map(|s| s.as_str()).collect::<Vec<_>>();
+    let mut c = Condition::any();
+    if has(Role::Principal) {
+        // Major items before distribution; reading when no deputy is in charge, and major items.
+        c = c.add(documents::Column::State.is_in(states(&[
+            State::Registered,
+            State::Distributed,
+            State::Accepted,
+            State::InProgress,
+            State::Instructed,
+        ])));
+    }
+    if has(Role::Clerk) {
+        c = c.add(documents::Column::State.is_in(states(&[State::Registered, State::Done])));
+    }
+    if has(Role::OfficeDirector) {
+        c = c.add(documents::Column::State.is_in(states(&[State::Accepted, State::InProgress])));
+    }
+    let mut sections: BTreeSet<String> = BTreeSet::new();
+    for u in identities {
+        if org.roles(u).contains(&Role::SectionHead) {
+            sections.extend(org.section_of(u));
+        }
+        // Deputy in charge by division of labour (whatever their roles, as `leaders_in_charge`).
+        sections.extend(org.sections_in_charge(u));
+    }
+    let this_doc = |col: DynIden, table: DynIden| Expr::col((table, col)).equals((documents::Entity, documents::Column::Id));
+    let mut part = Condition::any().add(assignments::Column::HandlerId.is_in(identities.iter().cloned()));
+    if !sections.is_empty() {
+        part = part.add(assignments::Column::SectionId.is_in(sections));
+    }
+    let parts = Query::select()
+        .expr(Expr::val(1))
+        .from(assignments::Entity)
+        .cond_where(Condition::all().add(this_doc(assignments::Column::DocumentId.into_iden(), assignments::Entity.into_iden())).add(part))
+        .to_owned();
+    let reminded = Query::select()
+        .expr(Expr::val(1))
+        .from(reminders::Entity)
+        .cond_where(
+            Condition::all()
+                .add(this_doc(reminders::Column::DocumentId.into_iden(), reminders::Entity.into_iden()))
+                .add(reminders::Column::AssigneeId.is_in(identities.iter().cloned())),
+        )
+        .to_owned();
+    c.add(Expr::exists(parts)).add(Expr::exists(reminded))
+}
+
 pub fn level_label(level: i32) -> &'static str {
     match level {
         1 => "承办人",
@@ -275,17 +334,20 @@ pub fn items_for<'a>(items: &'a [WorkItem], user: &str, backing: &[String]) -> V
 pub struct Viewer {
     /// The user and the absent colleagues they back today.
     pub identities: Vec<String>,
-    /// Documents the user acted on (trail) or was reminded about.
+    /// Documents the user acted on (trail) or was reminded about — of those asked about in
+    /// [`Viewer::load`] (one document: the user's whole history is not loaded per request).
     pub touched: BTreeSet<String>,
 }
 
 impl Viewer {
-    pub async fn load(db: &impl ConnectionTrait, unit_id: &str, user_id: &str, today: NaiveDate) -> AppResult<Viewer> {
+    /// The viewer of document `doc_id`.
+    pub async fn load(db: &impl ConnectionTrait, unit_id: &str, user_id: &str, today: NaiveDate, doc_id: &str) -> AppResult<Viewer> {
         let mut identities = vec![user_id.to_string()];
         identities.extend(crate::org::absent_principals_of_backup(db, unit_id, user_id, today).await?);
         let mut touched = BTreeSet::new();
         for t in trail::Entity::find()
             .filter(trail::Column::ObjectType.eq(OBJECT_TYPE))
+            .filter(trail::Column::ObjectId.eq(doc_id))
             .filter(trail::Column::UnitId.eq(unit_id))
             .filter(Condition::any().add(trail::Column::ActorId.eq(user_id)).add(trail::Column::OnBehalfOf.eq(user_id)))
             .all(db)
@@ -295,6 +357,7 @@ impl Viewer {
         }
         for r in reminders::Entity::find()
             .filter(reminders::Column::UnitId.eq(unit_id))
+            .filter(reminders::Column::DocumentId.eq(doc_id))
             .filter(Condition::any().add(reminders::Column::RecipientId.eq(user_id)).add(reminders::Column::AssigneeId.eq(user_id)))
             .all(db)
             .await?
@@ -323,6 +386,64 @@ impl Viewer {
             l.assignments.iter().any(|a| a.handler_id.as_deref() == Some(u.as_str()))
         })
     }
+}
+
+/// D13 visibility as a SQL condition on `incoming_documents`, for the lists: the same rule
+/// as [`Viewer::sees`] without loading what the user touched. `None`: the user (or someone
+/// they back today) holds a role that sees every document of the unit. `identities` = the
+/// user followed by the absent colleagues they back today (as in [`Viewer`]).
+pub fn visibility(org: &OrgSnapshot, unit_id: &str, identities: &[String]) -> Option<Condition> {
+    let Some(user) = identities.first() else { return Some(Condition::all().add(Expr::val(1).eq(2))) };
+    let all_seeing = [Role::Inspector, Role::Principal, Role::Clerk, Role::OfficeDirector];
+    if identities.iter().any(|u| org.roles(u).iter().any(|r| all_seeing.contains(r))) {
+        return None;
+    }
+    // Sections whose documents the identities see: the deputy's sections in charge, the head's section.
+    let mut sections: BTreeSet<String> = BTreeSet::new();
+    for u in identities {
+        let roles = org.roles(u);
+        if roles.contains(&Role::Deputy) {
+            sections.extend(org.sections_in_charge(u));
+        }
+        if roles.contains(&Role::SectionHead) {
+            sections.extend(org.section_of(u));
+        }
+    }
+    // Involved sections are the main and co-handling sections; distribution gives each an
+    // assignment row (and only distribution sets them), so the parts cover both. Handlers: any
+    // part assigned to an identity. Empty sets are left out: `x IN ()` would make an OR that no
+    // index serves.
+    let mut parts = Condition::any().add(assignments::Column::HandlerId.is_in(identities.iter().cloned()));
+    if !sections.is_empty() {
+        parts = parts.add(assignments::Column::SectionId.is_in(sections.iter().cloned()));
+    }
+    let mut ids = Query::select().column(assignments::Column::DocumentId).from(assignments::Entity).cond_where(parts).to_owned();
+    // Touched by the user themselves: acted on it (or was acted for), or was reminded about it.
+    for col in [trail::Column::ActorId, trail::Column::OnBehalfOf] {
+        ids.union(
+            UnionType::Distinct,
+            Query::select()
+                .column(trail::Column::ObjectId)
+                .from(trail::Entity)
+                .and_where(col.eq(user.as_str()))
+                .and_where(trail::Column::ObjectType.eq(OBJECT_TYPE))
+                .and_where(trail::Column::UnitId.eq(unit_id))
+                .to_owned(),
+        );
+    }
+    for col in [reminders::Column::RecipientId, reminders::Column::AssigneeId] {
+        ids.union(
+            UnionType::Distinct,
+            Query::select()
+                .column(reminders::Column::DocumentId)
+                .from(reminders::Entity)
+                .and_where(col.eq(user.as_str()))
+                .and_where(reminders::Column::UnitId.eq(unit_id))
+                .to_owned(),
+        );
+    }
+    // One IN list: the plan walks it in id order (newest first) and stops after a page.
+    Some(Condition::all().add(documents::Column::Id.in_subquery(ids)))
 }
 
 /// Leaders who have given a reading instruction (阅批) on the document, by themselves or through a backup.

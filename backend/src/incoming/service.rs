@@ -15,7 +15,7 @@ use crate::store::entities::{
 use crate::trail::{self, Change};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, SimpleExpr};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -197,7 +197,7 @@ fn check_version(l: &Loaded, if_match: Option<i32>) -> AppResult<()> {
 async fn load_visible(tx: &impl ConnectionTrait, ctx: &Ctx, id: &str, today: NaiveDate) -> AppResult<(Loaded, OrgSnapshot)> {
     let l = Loaded::load(tx, id).await?;
     let org = OrgSnapshot::load(tx, &l.doc.unit_id).await?;
-    let viewer = Viewer::load(tx, &l.doc.unit_id, &ctx.user_id, today).await?;
+    let viewer = Viewer::load(tx, &l.doc.unit_id, &ctx.user_id, today, &l.doc.id).await?;
     if !viewer.sees(&org, &l) {
         return Err(AppError::not_found());
     }
@@ -880,7 +880,7 @@ pub async fn view(state: &AppState, ctx: &Ctx, id: &str) -> AppResult<Value> {
     let today = local_date(now);
     let l = Loaded::load(db, id).await?;
     let org = OrgSnapshot::load(db, &l.doc.unit_id).await?;
-    let viewer = Viewer::load(db, &l.doc.unit_id, &ctx.user_id, today).await?;
+    let viewer = Viewer::load(db, &l.doc.unit_id, &ctx.user_id, today, &l.doc.id).await?;
     if !viewer.sees(&org, &l) {
         return Err(AppError::not_found());
     }
@@ -981,49 +981,70 @@ pub fn summary(d: &documents::Model, now: DateTime<Utc>, org: &OrgSnapshot) -> V
     })
 }
 
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Only documents in this state (registered, distributed, accepted, in_progress, instructed, done, archived).
     pub state: Option<String>,
+    /// Only overdue (`true`) or only not overdue (`false`) documents.
     pub overdue: Option<bool>,
+    /// Page size, 1–200 (default 50; values outside are brought into range).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
-    /// The id of the last item of the previous page (newest first).
+    /// The id of the last item of the previous page (`next_cursor`; newest first).
     pub cursor: Option<String>,
 }
 
-/// The unit's incoming documents the caller may see (D13), newest first.
+/// The query of one page of [`list`]: the unit's documents `identities` (the caller, then the
+/// absent colleagues they back today) may see, filtered, newest first, `limit + 1` rows (the
+/// extra row tells whether there is a next page). Public for the large-database benchmark,
+/// which shows its query plan.
+pub fn list_select(
+    org: &OrgSnapshot,
+    unit: &str,
+    identities: &[String],
+    q: &ListQuery,
+    now: DateTime<Utc>,
+) -> AppResult<sea_orm::Select<documents::Entity>> {
+    let mut find = documents::Entity::find().filter(documents::Column::UnitId.eq(unit));
+    if let Some(c) = model::visibility(org, unit, identities) {
+        find = find.filter(c);
+    }
+    if let Some(s) = q.state.as_deref().filter(|s| !s.is_empty()) {
+        let s = State::parse_field(s, "state")?;
+        find = find.filter(documents::Column::State.eq(s.as_str()));
+    }
+    if let Some(want) = q.overdue {
+        // As `summary`: open (not done or archived) and the deadline has passed.
+        let open: Vec<&str> = State::ALL.iter().filter(|s| s.is_open()).map(|s| s.as_str()).collect();
+        let overdue = Condition::all().add(documents::Column::State.is_in(open)).add(documents::Column::DueAt.lte(now));
+        find = find.filter(if want { overdue } else { overdue.not() });
+    }
+    if let Some(c) = q.cursor.as_deref().filter(|c| !c.is_empty()) {
+        find = find.filter(documents::Column::Id.lt(c));
+    }
+    Ok(find.order_by_desc(documents::Column::Id).limit(list_limit(q) + 1))
+}
+
+fn list_limit(q: &ListQuery) -> u64 {
+    q.limit.unwrap_or(50).clamp(1, 200)
+}
+
+/// The unit's incoming documents the caller may see (D13), newest first (UUIDv7 ids), a page
+/// at a time. Visibility, state and the overdue flag are filtered in SQL, so a page reads about
+/// `limit` rows (indexes `(unit_id, id)`, `(unit_id, state, id)`).
 pub async fn list(state: &AppState, ctx: &Ctx, q: ListQuery) -> AppResult<Value> {
     let unit = ctx.unit()?.to_string();
     let db = &state.db.conn;
     let now = state.clock.now();
     let org = OrgSnapshot::load(db, &unit).await?;
-    let viewer = Viewer::load(db, &unit, &ctx.user_id, local_date(now)).await?;
-    let mut find = documents::Entity::find().filter(documents::Column::UnitId.eq(unit.clone()));
-    if let Some(s) = q.state.as_deref().filter(|s| !s.is_empty()) {
-        let s = State::parse_field(s, "state")?;
-        find = find.filter(documents::Column::State.eq(s.as_str()));
-    }
-    if let Some(c) = &q.cursor {
-        find = find.filter(documents::Column::Id.lt(c.clone()));
-    }
-    let docs = find.order_by_desc(documents::Column::Id).all(db).await?;
-    let all_assignments = assignments::Entity::find().filter(assignments::Column::UnitId.eq(unit.clone())).all(db).await?;
-    let limit = q.limit.unwrap_or(50).clamp(1, 200) as usize;
-    let mut items = Vec::new();
-    let mut next_cursor = None;
-    for d in docs {
-        let l = Loaded { assignments: all_assignments.iter().filter(|a| a.document_id == d.id).cloned().collect(), doc: d };
-        if !viewer.sees(&org, &l) {
-            continue;
-        }
-        let s = summary(&l.doc, now, &org);
-        if q.overdue.is_some_and(|want| s["overdue"].as_bool() != Some(want)) {
-            continue;
-        }
-        if items.len() == limit {
-            next_cursor = items.last().and_then(|v: &Value| v["id"].as_str().map(str::to_string));
-            break;
-        }
-        items.push(s);
-    }
+    let mut identities = vec![ctx.user_id.clone()];
+    identities.extend(crate::org::absent_principals_of_backup(db, &unit, &ctx.user_id, local_date(now)).await?);
+    let limit = list_limit(&q);
+    let mut docs = list_select(&org, &unit, &identities, &q, now)?.all(db).await?;
+    let more = docs.len() as u64 > limit;
+    docs.truncate(limit as usize);
+    let next_cursor = if more { docs.last().map(|d| d.id.clone()) } else { None };
+    let items: Vec<Value> = docs.iter().map(|d| summary(d, now, &org)).collect();
     Ok(json!({"items": items, "next_cursor": next_cursor}))
 }

@@ -1,7 +1,7 @@
 //! The incoming documents' part of `GET /api/v1/me/tasks`: every piece of pending work that
 //! waits for the user — as themselves, or as the AB-post backup of an absent colleague
 //! (D11, `on_behalf_of`) — with the document's deadline (`due_at`) and whether it has passed.
-use super::model::{Loaded, OBJECT_TYPE, OrgSnapshot, items_for, names, work_items};
+use super::model::{Loaded, OBJECT_TYPE, OrgSnapshot, items_for, may_have_work, names, work_items};
 use crate::error::AppResult;
 use crate::state::AppState;
 use crate::store::entities::{
@@ -21,16 +21,21 @@ pub async fn for_user(state: &AppState, user_id: &str) -> AppResult<Vec<Task>> {
     let mut out = Vec::new();
     for m in memberships::Entity::find().filter(memberships::Column::UserId.eq(user_id)).all(db).await? {
         let unit = m.unit_id;
+        let org = OrgSnapshot::load(db, &unit).await?;
+        let backing = crate::org::absent_principals_of_backup(db, &unit, user_id, today).await?;
+        let identities: Vec<String> = std::iter::once(user_id.to_string()).chain(backing.iter().cloned()).collect();
         let docs = documents::Entity::find()
             .filter(documents::Column::UnitId.eq(unit.clone()))
-            .filter(documents::Column::State.ne(State::Archived.as_str()))
+            // Every state but archived, as an IN list: a range of the (unit_id, state, id) index
+            // rather than a scan of the unit's archive.
+            .filter(documents::Column::State.is_in(State::ALL.iter().filter(|s| **s != State::Archived).map(|s| s.as_str())))
+            // Only documents that may hold work for the user (the exact test is `work_items` below).
+            .filter(may_have_work(&org, &identities))
             .all(db)
             .await?;
         if docs.is_empty() {
             continue;
         }
-        let org = OrgSnapshot::load(db, &unit).await?;
-        let backing = crate::org::absent_principals_of_backup(db, &unit, user_id, today).await?;
         let ids: Vec<String> = docs.iter().map(|d| d.id.clone()).collect();
         let mut parts: BTreeMap<String, Vec<assignments::Model>> = BTreeMap::new();
         for a in assignments::Entity::find().filter(assignments::Column::DocumentId.is_in(ids.clone())).all(db).await? {
