@@ -9,7 +9,8 @@ use crate::store::entities::{
     outgoing_external_countersigns as externals, outgoing_reviews as reviews, sections, trail,
 };
 use chrono::NaiveDate;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::sea_query::{DynIden, Expr, ExprTrait, IntoIden, Query};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use std::collections::{BTreeMap, BTreeSet};
 use yishi_domain::enums::IssuingForm;
 use yishi_domain::roles::{Role, effective_roles};
@@ -158,6 +159,69 @@ impl Doc {
         Ok(Doc { d, state, form, countersigns, reviews, externals, change_requests })
     }
 
+    /// [`Doc::from_model`] for many documents with one query per related table (lists and
+    /// the to-do list: a page of documents is five queries, not five per document).
+    pub async fn from_models(db: &impl ConnectionTrait, ds: Vec<documents::Model>) -> AppResult<Vec<Doc>> {
+        if ds.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<String> = ds.iter().map(|d| d.id.clone()).collect();
+        let mut cs: BTreeMap<String, Vec<countersigns::Model>> = BTreeMap::new();
+        for c in countersigns::Entity::find()
+            .filter(countersigns::Column::DocumentId.is_in(ids.clone()))
+            .order_by_asc(countersigns::Column::Round)
+            .order_by_asc(countersigns::Column::CreatedAt)
+            .order_by_asc(countersigns::Column::Id)
+            .all(db)
+            .await?
+        {
+            cs.entry(c.document_id.clone()).or_default().push(c);
+        }
+        let mut rs: BTreeMap<String, Vec<reviews::Model>> = BTreeMap::new();
+        for r in reviews::Entity::find()
+            .filter(reviews::Column::DocumentId.is_in(ids.clone()))
+            .order_by_asc(reviews::Column::CreatedAt)
+            .order_by_asc(reviews::Column::Id)
+            .all(db)
+            .await?
+        {
+            rs.entry(r.document_id.clone()).or_default().push(r);
+        }
+        let mut es: BTreeMap<String, Vec<externals::Model>> = BTreeMap::new();
+        for e in externals::Entity::find()
+            .filter(externals::Column::DocumentId.is_in(ids.clone()))
+            .order_by_asc(externals::Column::CreatedAt)
+            .all(db)
+            .await?
+        {
+            es.entry(e.document_id.clone()).or_default().push(e);
+        }
+        let mut crs: BTreeMap<String, Vec<change_requests::Model>> = BTreeMap::new();
+        for c in change_requests::Entity::find()
+            .filter(change_requests::Column::DocumentId.is_in(ids))
+            .order_by_asc(change_requests::Column::CreatedAt)
+            .all(db)
+            .await?
+        {
+            crs.entry(c.document_id.clone()).or_default().push(c);
+        }
+        let mut out = Vec::with_capacity(ds.len());
+        for d in ds {
+            let state: State = d.state.parse().map_err(AppError::internal)?;
+            let form: IssuingForm = d.issuing_form.parse().map_err(AppError::internal)?;
+            out.push(Doc {
+                countersigns: cs.remove(&d.id).unwrap_or_default(),
+                reviews: rs.remove(&d.id).unwrap_or_default(),
+                externals: es.remove(&d.id).unwrap_or_default(),
+                change_requests: crs.remove(&d.id).unwrap_or_default(),
+                d,
+                state,
+                form,
+            });
+        }
+        Ok(out)
+    }
+
     pub fn current_round(&self) -> i32 {
         self.countersigns.iter().map(|c| c.round).max().unwrap_or(0)
     }
@@ -282,6 +346,135 @@ pub struct Pending {
     pub kind: &'static str,
     pub label: &'static str,
     pub assignees: Vec<String>,
+}
+
+/// The user, and the absent colleagues whose backup they are today (D11).
+pub fn identities(org: &Org, user: &str) -> Vec<String> {
+    let mut ids: Vec<String> = vec![user.to_string()];
+    ids.extend(org.people.keys().filter(|p| p.as_str() != user && org.absent.contains(*p) && org.acting_for(p).0 == user).cloned());
+    ids
+}
+
+/// The to-do list's narrowing in SQL: waiting documents on which one of [`Doc::pending`]'s
+/// steps may wait for `user` (as themselves or as a backup, D11). A superset — the exact test
+/// stays `pending` + `acting_for` — that follows `pending` case by case: the drafter (drafting,
+/// revising, consolidating, external countersigns), the heads of the main section (review) and
+/// of the countersigning sections, the deputy in charge (disagreements, leader review,
+/// sign-off), office directors (verification, sign-off), principals (sign-off), the named
+/// signer, clerks (issue), the signer (change requests). Keep the two in step.
+pub fn may_wait_for(org: &Org, user: &str) -> Condition {
+    let ids = identities(org, user);
+    let has = |r: Role| ids.iter().any(|u| org.has(u, r));
+    let head_sections: BTreeSet<String> =
+        ids.iter().filter(|u| org.has(u, Role::SectionHead)).filter_map(|u| org.section_of(u)).collect();
+    let mut main_sections = head_sections.clone();
+    for u in &ids {
+        main_sections.extend(org.sections.iter().filter(|(_, (_, d))| d.as_deref() == Some(u.as_str())).map(|(s, _)| s.clone()));
+    }
+    let mut c = Condition::any()
+        .add(documents::Column::DrafterId.is_in(ids.clone()))
+        .add(documents::Column::SignoffLeaderId.is_in(ids.clone()))
+        .add(documents::Column::SignedBy.is_in(ids.clone()));
+    if !main_sections.is_empty() {
+        c = c.add(documents::Column::MainSectionId.is_in(main_sections));
+    }
+    let mut states: Vec<&str> = Vec::new();
+    if has(Role::OfficeDirector) {
+        states.extend([State::Verifying.as_str(), State::Signoff.as_str()]);
+    }
+    if has(Role::Principal) {
+        states.push(State::Signoff.as_str());
+    }
+    if has(Role::Clerk) {
+        states.push(State::Numbered.as_str());
+    }
+    if !states.is_empty() {
+        c = c.add(documents::Column::State.is_in(states));
+    }
+    if !head_sections.is_empty() {
+        let this_doc = Expr::col((countersigns::Entity, countersigns::Column::DocumentId)).equals((documents::Entity, documents::Column::Id));
+        c = c.add(Expr::exists(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(countersigns::Entity)
+                .cond_where(Condition::all().add(this_doc).add(countersigns::Column::SectionId.is_in(head_sections)))
+                .to_owned(),
+        ));
+    }
+    c
+}
+
+/// D13 for the lists, as a SQL condition on `outgoing_documents`: every document `user` may
+/// read by [`may_read`] or because it is no longer in processing — and possibly a few more
+/// (the sign-off authority by issuing form is not spelled out), so the list still checks
+/// [`may_read`] on the rows it returns. `None`: the user reads every document (leaders, inspectors).
+pub fn visibility(org: &Org, user: &str) -> Option<Condition> {
+    if [Role::Principal, Role::Deputy, Role::Inspector].iter().any(|r| org.has(user, *r)) {
+        return None;
+    }
+    let ids = identities(org, user);
+    let has = |r: Role| ids.iter().any(|u| org.has(u, r));
+    let head_sections: BTreeSet<String> =
+        ids.iter().filter(|u| org.has(u, Role::SectionHead)).filter_map(|u| org.section_of(u)).collect();
+    let mut main_sections = head_sections.clone();
+    for u in &ids {
+        main_sections.extend(org.sections.iter().filter(|(_, (_, d))| d.as_deref() == Some(u.as_str())).map(|(s, _)| s.clone()));
+    }
+    let states = |f: fn(&State) -> bool| State::ALL.iter().filter(|s| f(s)).map(|s| s.as_str()).collect::<Vec<_>>();
+    // Not in processing: the text is the unit's (D13 covers processing only).
+    let mut c = Condition::any().add(documents::Column::State.is_in(states(|s| !s.in_processing())));
+    if has(Role::OfficeDirector) || has(Role::Principal) {
+        // Verification onwards: office directors, and the sign-off authority.
+        c = c.add(documents::Column::State.is_in(states(|s| {
+            matches!(s, State::Verifying | State::Signoff | State::Signed | State::Numbered | State::Issued | State::Archived)
+        })));
+    }
+    if has(Role::Clerk) {
+        c = c.add(documents::Column::State.is_in(states(|s| matches!(s, State::Numbered | State::Issued | State::Archived))));
+    }
+    c = c
+        .add(documents::Column::DrafterId.is_in(ids.clone()))
+        .add(documents::Column::SignoffLeaderId.is_in(ids.clone()))
+        .add(documents::Column::SignedBy.is_in(ids.clone()));
+    if !main_sections.is_empty() {
+        // Heads of the main section and its deputy in charge.
+        c = c.add(documents::Column::MainSectionId.is_in(main_sections));
+    }
+    // Correlated EXISTS on the (document_id …) indexes: evaluated only for rows the cheap terms
+    // above did not admit (documents in processing), never a read of a person's whole history.
+    let this_doc = |table: DynIden, col: DynIden| Expr::col((table, col)).equals((documents::Entity, documents::Column::Id));
+    let countersigned = Query::select()
+        .expr(Expr::val(1))
+        .from(countersigns::Entity)
+        .cond_where(
+            Condition::all().add(this_doc(countersigns::Entity.into_iden(), countersigns::Column::DocumentId.into_iden())).add(
+                Condition::any()
+                    .add(countersigns::Column::SectionId.is_in(head_sections))
+                    .add(countersigns::Column::HeadId.is_in(ids.clone()))
+                    .add(countersigns::Column::OnBehalfOf.is_in(ids.clone())),
+            ),
+        )
+        .to_owned();
+    let reviewed = Query::select()
+        .expr(Expr::val(1))
+        .from(reviews::Entity)
+        .cond_where(
+            Condition::all()
+                .add(this_doc(reviews::Entity.into_iden(), reviews::Column::DocumentId.into_iden()))
+                .add(Condition::any().add(reviews::Column::ReviewerId.is_in(ids.clone())).add(reviews::Column::OnBehalfOf.is_in(ids.clone()))),
+        )
+        .to_owned();
+    let acted = Query::select()
+        .expr(Expr::val(1))
+        .from(trail::Entity)
+        .cond_where(
+            Condition::all()
+                .add(trail::Column::ObjectType.eq(OBJECT_TYPE))
+                .add(this_doc(trail::Entity.into_iden(), trail::Column::ObjectId.into_iden()))
+                .add(Condition::any().add(trail::Column::ActorId.is_in(ids.clone())).add(trail::Column::OnBehalfOf.is_in(ids))),
+        )
+        .to_owned();
+    Some(c.add(Expr::exists(countersigned)).add(Expr::exists(reviewed)).add(Expr::exists(acted)))
 }
 
 /// D13: may `user` read the document's opinions and trail? Participants (everyone who

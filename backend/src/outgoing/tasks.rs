@@ -5,7 +5,7 @@ use crate::error::AppResult;
 use crate::store::entities::{memberships, outgoing_documents as documents};
 use crate::tasks::Task;
 use chrono::NaiveDate;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use std::collections::BTreeSet;
 use yishi_domain::routing::outgoing::State;
 
@@ -35,14 +35,17 @@ pub async fn for_user(db: &impl ConnectionTrait, user_id: &str, today: NaiveDate
     let mut seen = BTreeSet::new();
     for unit in units {
         let org = Org::load(db, &unit, today).await?;
-        let docs = documents::Entity::find()
+        // Sorted here, not in SQL: with an ORDER BY the planner may walk the unit's whole archive
+        // in creation order instead of reading the few waiting documents by (unit_id, state).
+        let mut docs = documents::Entity::find()
             .filter(documents::Column::UnitId.eq(unit.clone()))
             .filter(documents::Column::State.is_in(WAITING.iter().map(|s| s.as_str())))
-            .order_by_asc(documents::Column::CreatedAt)
+            // Only documents that may wait for the user (the exact test is `pending` below).
+            .filter(super::model::may_wait_for(&org, user_id))
             .all(db)
             .await?;
-        for d in docs {
-            let doc = Doc::from_model(db, d).await?;
+        docs.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        for doc in Doc::from_models(db, docs).await? {
             for step in doc.pending(&org) {
                 for a in &step.assignees {
                     let (acting, on_behalf) = org.acting_for(a);
