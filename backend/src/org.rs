@@ -58,12 +58,26 @@ pub async fn roles_of(db: &impl ConnectionTrait, unit_id: &str, user_id: &str) -
 
 /// Users holding `role` in the unit (effective roles), with their membership rows.
 pub async fn holders_of(db: &impl ConnectionTrait, unit_id: &str, role: Role) -> AppResult<Vec<memberships::Model>> {
+    holders_of_any(db, unit_id, &[role]).await
+}
+
+/// The unit's memberships holding any of `roles` (effective roles: a principal is a member),
+/// in one statement.
+pub async fn holders_of_any(db: &impl ConnectionTrait, unit_id: &str, roles: &[Role]) -> AppResult<Vec<memberships::Model>> {
+    // Narrowed in SQL to the memberships whose stored roles (a JSON array) name a wanted role
+    // or one implying it, so a unit with thousands of staff is not read for its one principal;
+    // the exact test stays the domain's `effective_roles` below.
+    let mut named = sea_orm::Condition::any();
+    for r in Role::ALL.iter().filter(|r| roles.contains(r) || (roles.contains(&Role::Member) && r.implies_member())) {
+        named = named.add(memberships::Column::Roles.like(format!("%\"{}\"%", r.as_str())));
+    }
     Ok(memberships::Entity::find()
         .filter(memberships::Column::UnitId.eq(unit_id))
+        .filter(named)
         .all(db)
         .await?
         .into_iter()
-        .filter(|m| effective_roles(&crate::authz::parse_roles(&m.roles)).contains(&role))
+        .filter(|m| effective_roles(&crate::authz::parse_roles(&m.roles)).iter().any(|r| roles.contains(r)))
         .collect())
 }
 

@@ -131,12 +131,12 @@ async fn statements_of(db: &impl ConnectionTrait, item_id: &str) -> AppResult<Ve
 }
 
 async fn chair_and_clerks(db: &impl ConnectionTrait, m: &meetings::Model) -> AppResult<Vec<String>> {
-    let mut v: Vec<String> = crate::org::holders_of(db, &m.unit_id, Role::Clerk).await?.into_iter().map(|x| x.user_id).collect();
+    let mut v: Vec<String> =
+        crate::org::holders_of_any(db, &m.unit_id, &[Role::Clerk, Role::Principal]).await?.into_iter().map(|x| x.user_id).collect();
     v.push(m.created_by.clone());
     if let Some(c) = &m.chair_id {
         v.push(c.clone());
     }
-    v.extend(crate::org::holders_of(db, &m.unit_id, Role::Principal).await?.into_iter().map(|x| x.user_id));
     v.sort();
     v.dedup();
     Ok(v)
@@ -404,10 +404,12 @@ pub async fn cast(state: &AppState, ctx: &Ctx, meeting_id: &str, proposal_id: &s
         }
     }
     let me = ctx.user_id.as_str();
-    if observer_ids(&*tx, meeting_id).await?.iter().any(|o| o == me) {
-        return Err(AppError::rule("R08", "列席人员可以发言，但不参加表决"));
-    }
     if !c.should.iter().any(|u| u == me) {
+        // Observers are refused as should-attend members when registered, so the observers
+        // table matters only for a caller outside the should-attend set: the wording here.
+        if observer_ids(&*tx, meeting_id).await?.iter().any(|o| o == me) {
+            return Err(AppError::rule("R08", "列席人员可以发言，但不参加表决"));
+        }
         return Err(AppError::rule("R08", "只有应到会的领导班子成员可以表决"));
     }
     if c.recused.iter().any(|u| u == me) {

@@ -226,13 +226,16 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> AppResult<(session
     let token = cookie_value(parts, SESSION_COOKIE).ok_or_else(AppError::unauthenticated)?;
     let sid = token_id(&token);
     let db = &state.db.conn;
-    let session = sessions::Entity::find_by_id(sid.clone()).one(db).await?.ok_or_else(AppError::unauthenticated)?;
+    // One statement for both (every request pays for it).
+    let (session, user) = match sessions::Entity::find_by_id(sid.clone()).find_also_related(users::Entity).one(db).await? {
+        Some((s, Some(u))) => (s, u),
+        _ => return Err(AppError::unauthenticated()),
+    };
     let now = state.clock.now();
     if now - session.last_seen_at > chrono::Duration::minutes(i64::from(session.idle_minutes)) {
         sessions::Entity::delete_by_id(sid).exec(db).await?;
         return Err(AppError::new("unauthenticated", "会话已因长时间未操作而过期，请重新登录（session expired）"));
     }
-    let user = users::Entity::find_by_id(session.user_id.clone()).one(db).await?.ok_or_else(AppError::unauthenticated)?;
     if !user.active {
         return Err(AppError::unauthenticated());
     }
@@ -314,21 +317,26 @@ async fn check(state: &AppState, guard: Guard, req: Request) -> AppResult<Reques
                     .any(|u| authz.allowed(&user.id, u, guard.obj, guard.act))
         }
         Scope::Unit | Scope::Object { .. } => {
-            let unit_id = match guard.scope {
-                Scope::Unit => param("unit").ok_or_else(AppError::not_found)?,
+            // The owning unit and the caller's membership in it, in one statement.
+            let (unit_id, membership) = match guard.scope {
+                Scope::Unit => {
+                    let unit_id = param("unit").ok_or_else(AppError::not_found)?;
+                    let m = memberships::Entity::find()
+                        .filter(memberships::Column::UnitId.eq(unit_id.clone()))
+                        .filter(memberships::Column::UserId.eq(user.id.clone()))
+                        .one(&state.db.conn)
+                        .await?
+                        .map(|m| (m.roles, m.section_id));
+                    (unit_id, m)
+                }
                 Scope::Object { table, param: p } => {
                     let id = param(p).ok_or_else(AppError::not_found)?;
-                    owning_unit(state, table, &id).await?.ok_or_else(AppError::not_found)?
+                    owner_and_membership(state, table, &id, &user.id).await?.ok_or_else(AppError::not_found)?
                 }
                 _ => return Err(AppError::not_found()),
             };
             // A system administrator acting on a unit (sysadmin adding sections, secadmin
             // assigning roles) is decided in the "system" domain; business content never is.
-            let membership = memberships::Entity::find()
-                .filter(memberships::Column::UnitId.eq(unit_id.clone()))
-                .filter(memberships::Column::UserId.eq(user.id.clone()))
-                .one(&state.db.conn)
-                .await?;
             let as_admin = admin_role.is_some() && authz.allowed(&user.id, crate::authz::DOMAIN_SYSTEM, guard.obj, guard.act);
             match membership {
                 // Administrators see that units exist (they manage them); anyone else
@@ -339,9 +347,9 @@ async fn check(state: &AppState, guard: Guard, req: Request) -> AppResult<Reques
                         return Err(AppError::not_found());
                     }
                 }
-                Some(m) => {
-                    ctx.roles = effective_roles(&crate::authz::parse_roles(&m.roles));
-                    ctx.section_id = m.section_id;
+                Some((roles, section_id)) => {
+                    ctx.roles = effective_roles(&crate::authz::parse_roles(&roles));
+                    ctx.section_id = section_id;
                 }
             }
             ctx.unit_id = Some(unit_id.clone());
@@ -374,18 +382,39 @@ async fn unit_exists(state: &AppState, unit_id: &str) -> AppResult<bool> {
     Ok(crate::store::entities::units::Entity::find_by_id(unit_id.to_string()).one(&state.db.conn).await?.is_some())
 }
 
-/// `SELECT unit_id FROM {table} WHERE id = ?` — every business table carries `unit_id`.
-pub async fn owning_unit(state: &AppState, table: &'static str, id: &str) -> AppResult<Option<String>> {
+/// `SELECT t.unit_id, m.roles, m.section_id FROM {table} t LEFT JOIN memberships m ON …
+/// WHERE t.id = ?`: the unit that owns an object and the user's membership there (roles,
+/// section), or `None` when the object does not exist.
+#[allow(clippy::type_complexity)]
+async fn owner_and_membership(
+    state: &AppState,
+    table: &'static str,
+    id: &str,
+    user_id: &str,
+) -> AppResult<Option<(String, Option<(String, Option<String>)>)>> {
+    let (t, m) = (Alias::new("t"), Alias::new("m"));
     let q = Query::select()
-        .column(Alias::new("unit_id"))
-        .from(Alias::new(table))
-        .and_where(Expr::col(Alias::new("id")).eq(id))
+        .column((t.clone(), Alias::new("unit_id")))
+        .expr_as(Expr::col((m.clone(), Alias::new("roles"))), Alias::new("m_roles"))
+        .expr_as(Expr::col((m.clone(), Alias::new("section_id"))), Alias::new("m_section_id"))
+        .from_as(Alias::new(table), t.clone())
+        .join_as(
+            sea_orm::sea_query::JoinType::LeftJoin,
+            Alias::new("memberships"),
+            m.clone(),
+            Expr::col((m.clone(), Alias::new("unit_id")))
+                .equals((t.clone(), Alias::new("unit_id")))
+                .and(Expr::col((m.clone(), Alias::new("user_id"))).eq(user_id)),
+        )
+        .and_where(Expr::col((t, Alias::new("id"))).eq(id))
         .to_owned();
     let db = &state.db.conn;
     let stmt = db.get_database_backend().build(&q);
-    let row = db.query_one_raw(stmt).await?;
-    match row {
-        Some(r) => Ok(Some(r.try_get::<String>("", "unit_id")?)),
-        None => Ok(None),
-    }
+    let Some(r) = db.query_one_raw(stmt).await? else {
+        return Ok(None);
+    };
+    let unit_id: String = r.try_get("", "unit_id")?;
+    let roles: Option<String> = r.try_get("", "m_roles")?;
+    let section_id: Option<String> = r.try_get("", "m_section_id")?;
+    Ok(Some((unit_id, roles.map(|roles| (roles, section_id)))))
 }
