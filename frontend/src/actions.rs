@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use serde_json::{Map, Value, json};
 
 use crate::api;
-use crate::components::{Choice, ErrorNote, Field, Submit, confirm};
+use crate::components::{Choice, ErrorNote, Field, Submit, confirm, draft};
 use crate::labels::Options;
 
 /// A button that posts (optionally a fixed body), after a confirmation when `confirm_text` is set.
@@ -65,7 +65,7 @@ pub fn DecideAction(
 ) -> impl IntoView {
     let submit = Submit::new();
     let yes = RwSignal::new(true);
-    let opinion = RwSignal::new(String::new());
+    let opinion = draft(&path, "opinion", "");
     let name = format!("decide-{}", path.replace('/', "-"));
     let confirm_title = title.clone();
     let send = move |ev: leptos::ev::SubmitEvent| {
@@ -117,8 +117,8 @@ pub fn ChoiceAction(
     #[prop(into)] on_done: Callback<Value>,
 ) -> impl IntoView {
     let submit = Submit::new();
-    let choice = RwSignal::new(options.first().map(|(k, _)| k.to_string()).unwrap_or_default());
-    let text = RwSignal::new(String::new());
+    let choice = draft(&path, choice_key, options.first().map(|(k, _)| *k).unwrap_or_default());
+    let text = draft(&path, text_key, "");
     let confirm_title = title.clone();
     let text_label2 = text_label.clone();
     let send = move |ev: leptos::ev::SubmitEvent| {
@@ -173,7 +173,7 @@ pub fn TextAction(
     #[prop(into)] on_done: Callback<Value>,
 ) -> impl IntoView {
     let submit = Submit::new();
-    let text = RwSignal::new(String::new());
+    let text = draft(&path, key, "");
     let button = if button.is_empty() { "提交".to_string() } else { button };
     let confirm_title = title.clone();
     let label2 = label.clone();

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::api;
-use crate::components::{Confirm, ConfirmHost};
+use crate::components::{Confirm, ConfirmHost, Drafts};
 use crate::pages;
 use crate::router::{Route, Router, use_router};
 use crate::session::{Session, load_me, use_session};
@@ -16,6 +16,7 @@ pub fn App() -> impl IntoView {
     let session = Session::new();
     provide_context(session);
     provide_context(Confirm(RwSignal::new(None)));
+    provide_context(Drafts::new());
 
     api::set_unauthorized_handler(move || {
         if session.me.get_untracked().is_some() {

@@ -431,6 +431,16 @@ impl Drafts {
     }
 }
 
+/// The text of an action form (`path` + field) kept in the app-wide drafts: a live refetch
+/// of the page (a server event about the object) re-renders the form without losing what
+/// the user was typing. Cleared by the form after a successful submit.
+pub fn draft(path: &str, field: &str, initial: &str) -> RwSignal<String> {
+    match use_context::<Drafts>() {
+        Some(d) => d.get(&format!("{path}#{field}"), initial),
+        None => RwSignal::new(initial.to_string()),
+    }
+}
+
 /// What the server says the caller may do with an object, when it says so
 /// (`allowed_actions` / `actions`); otherwise the page's own role-and-state rule decides.
 pub fn allowed(obj: &Value, action: &str, fallback: bool) -> bool {
