@@ -79,6 +79,9 @@ pub fn document(specs: &[RouteSpec]) -> utoipa::openapi::OpenApi {
             op = op
                 .response("409", err("版本冲突或已处理（conflict）"))
                 .response("422", err("输入无效或被规则拒绝（invalid / 规则编号）"));
+        } else if s.query_params.is_some() {
+            // Query parameters are validated: a malformed one is refused with the field named.
+            op = op.response("422", err("查询参数无效（invalid，details 指明参数）"));
         }
         // Sign-in refuses wrong credentials (401) and throttles repeated failures (429, R41).
         if s.guard.scope == Scope::Public && s.method == axum::http::Method::POST {
