@@ -125,10 +125,12 @@ pub fn PageHeader(#[prop(into)] title: String, #[prop(optional)] children: Optio
     }
 }
 
+/// A titled card. `act` marks a detail page's 办理 card: on phones it moves up, right
+/// after the first card (the header facts), instead of after the materials and the trail.
 #[component]
-pub fn Card(#[prop(into, optional)] title: String, children: Children) -> impl IntoView {
+pub fn Card(#[prop(into, optional)] title: String, #[prop(optional)] act: bool, children: Children) -> impl IntoView {
     view! {
-        <section class="card">
+        <section class=if act { "card act" } else { "card" }>
             {(!title.is_empty()).then(|| view! { <h2>{title.clone()}</h2> })}
             {children()}
         </section>
@@ -402,12 +404,13 @@ pub fn Due(#[prop(into)] due_at: String, overdue: bool) -> impl IntoView {
     }
 }
 
-/// Text drafts that survive a re-render of live data (the meeting page refetches on every
-/// ballot): each signal is created under the page's owner, not the re-rendered view's.
+/// Drafts that survive a re-render of live data (the meeting page refetches on every
+/// ballot): each one is created under the page's (or the app's) owner, not the re-rendered
+/// view's. Usually a text signal; `keep` holds any `Copy` handle (a block list, a flag).
 #[derive(Clone, Copy)]
 pub struct Drafts {
     owner: StoredValue<Owner>,
-    map: StoredValue<std::collections::HashMap<String, RwSignal<String>>>,
+    map: StoredValue<std::collections::HashMap<String, Box<dyn std::any::Any + Send + Sync>>>,
 }
 
 impl Drafts {
@@ -418,27 +421,37 @@ impl Drafts {
         }
     }
 
-    /// The draft for `key`, starting as `initial` the first time it is asked for.
-    pub fn get(&self, key: &str, initial: &str) -> RwSignal<String> {
-        if let Some(s) = self.map.with_value(|m| m.get(key).copied()) {
-            return s;
+    /// The draft for `key`, made by `init` (under the drafts' owner) the first time.
+    pub fn keep<T: Copy + Send + Sync + 'static>(&self, key: &str, init: impl FnOnce() -> T) -> T {
+        if let Some(v) = self.map.with_value(|m| m.get(key).and_then(|b| b.downcast_ref::<T>().copied())) {
+            return v;
         }
-        let s = self.owner.with_value(|o| o.with(|| RwSignal::new(initial.to_string())));
+        let v = self.owner.with_value(|o| o.with(init));
         self.map.update_value(|m| {
-            m.insert(key.to_string(), s);
+            m.insert(key.to_string(), Box::new(v));
         });
-        s
+        v
+    }
+
+    /// The text draft for `key`, starting as `initial` the first time it is asked for.
+    pub fn get(&self, key: &str, initial: &str) -> RwSignal<String> {
+        self.keep(key, || RwSignal::new(initial.to_string()))
     }
 }
 
-/// The text of an action form (`path` + field) kept in the app-wide drafts: a live refetch
-/// of the page (a server event about the object) re-renders the form without losing what
-/// the user was typing. Cleared by the form after a successful submit.
-pub fn draft(path: &str, field: &str, initial: &str) -> RwSignal<String> {
+/// The input of a form (`path` + field) kept in the app-wide drafts: a live refetch of the
+/// page (a server event about the object) re-renders the form without losing what the
+/// user was typing or choosing. Cleared by the form after a successful submit.
+pub fn kept<T: Copy + Send + Sync + 'static>(path: &str, field: &str, init: impl FnOnce() -> T) -> T {
     match use_context::<Drafts>() {
-        Some(d) => d.get(&format!("{path}#{field}"), initial),
-        None => RwSignal::new(initial.to_string()),
+        Some(d) => d.keep(&format!("{path}#{field}"), init),
+        None => init(),
     }
+}
+
+/// A text of an action form in the app-wide drafts (see `kept`).
+pub fn draft(path: &str, field: &str, initial: &str) -> RwSignal<String> {
+    kept(path, field, || RwSignal::new(initial.to_string()))
 }
 
 /// What the server says the caller may do with an object, when it says so

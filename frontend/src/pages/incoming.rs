@@ -183,7 +183,7 @@ fn IncomingView(d: Value, reload: Callback<Value>) -> impl IntoView {
             {major.then(|| view! { <Badge text="重大" tone="warn"/> })}
             {overdue.then(|| view! { <Badge text="逾期" tone="bad"/> })}
         </PageHeader>
-        <div class="grid2">
+        <div class="grid2 detail">
             <div>
                 <Card title="来文信息"><Facts rows=facts/></Card>
                 {(!assignments.is_empty()).then(|| view! {
@@ -237,7 +237,7 @@ fn IncomingView(d: Value, reload: Callback<Value>) -> impl IntoView {
                 <Card title="流转记录"><Trail entries=trail object_type="incoming"/></Card>
             </div>
             <div>
-                <Card title="办理">
+                <Card title="办理" act=true>
                     {if my_tasks.is_empty() {
                         view! { <p class="muted">"当前没有需要您办理的事项。"</p> }.into_any()
                     } else {
@@ -270,9 +270,10 @@ fn IncomingTask(doc_id: String, task: Value, is_request: bool, reload: Callback<
         }.into_any(),
         "distribute" => view! { <Distribute path=format!("{base}/distribution") reload=reload/> }.into_any(),
         "assign" => {
-            let handler = RwSignal::new(String::new());
-            let submit = Submit::new();
+            let path = format!("{base}/assignment");
             let sec = section.clone().unwrap_or_default();
+            let handler = draft(&path, &format!("handler.{sec}"), "");
+            let submit = Submit::new();
             let sec2 = sec.clone();
             let options = Signal::derive(move || {
                 session.members.with(|ms| {
@@ -282,7 +283,6 @@ fn IncomingTask(doc_id: String, task: Value, is_request: bool, reload: Callback<
                         .collect::<Vec<_>>()
                 })
             });
-            let path = format!("{base}/assignment");
             let send = move |ev: leptos::ev::SubmitEvent| {
                 ev.prevent_default();
                 let h = handler.get_untracked();
@@ -295,7 +295,10 @@ fn IncomingTask(doc_id: String, task: Value, is_request: bool, reload: Callback<
                     body["section_id"] = json!(sec);
                 }
                 let path = path.clone();
-                submit.run(async move { api::post(&path, body).await }, move |v| reload.run(v));
+                submit.run(async move { api::post(&path, body).await }, move |v| {
+                    handler.set(String::new());
+                    reload.run(v)
+                });
             };
             view! {
                 <form class="inline-form" on:submit=send>
@@ -333,7 +336,7 @@ fn IncomingTask(doc_id: String, task: Value, is_request: bool, reload: Callback<
 
 #[component]
 fn HandleComplete(path: String, section: Option<String>, reload: Callback<Value>) -> impl IntoView {
-    let result = RwSignal::new(String::new());
+    let result = draft(&path, &format!("result.{}", section.as_deref().unwrap_or_default()), "");
     let submit = Submit::new();
     let send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -350,7 +353,10 @@ fn HandleComplete(path: String, section: Option<String>, reload: Callback<Value>
         confirm("办结", "办结后不能再登记办理情况。确定办结？", "办结", move || {
             let path = path.clone();
             let body = body.clone();
-            submit.run(async move { api::post(&path, body).await }, move |v| reload.run(v));
+            submit.run(async move { api::post(&path, body).await }, move |v| {
+                result.set(String::new());
+                reload.run(v)
+            });
         });
     };
     view! {
@@ -366,8 +372,8 @@ fn HandleComplete(path: String, section: Option<String>, reload: Callback<Value>
 #[component]
 fn Distribute(path: String, reload: Callback<Value>) -> impl IntoView {
     let session = use_session();
-    let main = RwSignal::new(String::new());
-    let co = RwSignal::new(Vec::<String>::new());
+    let main = draft(&path, "main", "");
+    let co = kept(&path, "co", || RwSignal::new(Vec::<String>::new()));
     let submit = Submit::new();
     let sections = Signal::derive(move || session.sections.with(|ss| ss.iter().map(|s| (s.s("id"), s.s("name"))).collect::<Vec<_>>()));
     let co_options = Signal::derive(move || {
@@ -381,10 +387,14 @@ fn Distribute(path: String, reload: Callback<Value>) -> impl IntoView {
             submit.fail("请选择主办处室。");
             return;
         }
-        let co: Vec<String> = co.get_untracked().into_iter().filter(|c| *c != m).collect();
-        let body = json!({ "main_section_id": m, "co_section_ids": co });
+        let co_ids: Vec<String> = co.get_untracked().into_iter().filter(|c| *c != m).collect();
+        let body = json!({ "main_section_id": m, "co_section_ids": co_ids });
         let path = path.clone();
-        submit.run(async move { api::post(&path, body).await }, move |v| reload.run(v));
+        submit.run(async move { api::post(&path, body).await }, move |v| {
+            main.set(String::new());
+            co.set(Vec::new());
+            reload.run(v)
+        });
     };
     view! {
         <form class="inline-form" on:submit=send>

@@ -347,7 +347,7 @@ fn MeetingView(m: Value, reload: Callback<Value>, drafts: Drafts) -> impl IntoVi
         <PageHeader title=m.s("title")>
             <StateBadge object_type="meeting" state=state.clone()/>
         </PageHeader>
-        <div class="grid2">
+        <div class="grid2 detail">
             <div>
                 <Card title="会议信息"><Facts rows=facts/></Card>
                 <Card title="出席情况">
@@ -384,7 +384,7 @@ fn MeetingView(m: Value, reload: Callback<Value>, drafts: Drafts) -> impl IntoVi
                 })}
             </div>
             <div>
-                <Card title="办理">
+                <Card title="办理" act=true>
                     {can_notice.then(|| view! {
                         <form class="inline-form" on:submit=send_notice>
                             <h3>"发送会议通知"</h3>

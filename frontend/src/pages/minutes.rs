@@ -133,7 +133,7 @@ fn MinutesView(m: Value, reload: Callback<Value>) -> impl IntoView {
             <StateBadge object_type="minutes" state=state.clone()/>
             <a class="btn" href=pdf target="_blank" rel="noopener">"查看 PDF"</a>
         </PageHeader>
-        <div class="grid2">
+        <div class="grid2 detail">
             <div>
                 <Card title="概况">
                     <Facts rows=facts/>
@@ -166,7 +166,7 @@ fn MinutesView(m: Value, reload: Callback<Value>) -> impl IntoView {
                 })}
             </div>
             <div>
-                <Card title="办理">
+                <Card title="办理" act=true>
                     {can_approve.then(|| view! {
                         <div class="inline-form">
                             <h3>"批准纪要（主要领导）"</h3>
@@ -322,7 +322,7 @@ fn PublicationView(p: Value, reload: Callback<Value>, sent: RwSignal<bool>) -> i
         <PageHeader title=p.first(&["title", "meeting_title", "serial"])>
             {if open { view! { <Badge text="公示中" tone="good"/> } } else { view! { <Badge text="公示已结束" tone="plain"/> } }}
         </PageHeader>
-        <div class="grid2">
+        <div class="grid2 detail">
             <div>
                 <Card title="公示内容">
                     <Facts rows=vec![
@@ -369,7 +369,7 @@ fn PublicationView(p: Value, reload: Callback<Value>, sent: RwSignal<bool>) -> i
                 })}
             </div>
             <div>
-                <Card title="办理">
+                <Card title="办理" act=true>
                     {summary.clone().map(|s| view! { <div class="notice info"><strong>"意见汇总："</strong><p class="pre">{s}</p></div> })}
                     {resolution.map(|r| {
                         let adjust = r.s("decision") == "adjust";

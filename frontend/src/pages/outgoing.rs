@@ -112,6 +112,39 @@ fn rows_from(blocks: &[Value]) -> Vec<BlockRow> {
         .collect()
 }
 
+/// An editable body: its block rows, the next row key, and the owner that rows added later
+/// live under (a kept draft's owner outlives the form re-rendered by a live refetch).
+#[derive(Clone, Copy)]
+struct Body {
+    rows: RwSignal<Vec<BlockRow>>,
+    next_key: StoredValue<u64>,
+    owner: StoredValue<Owner>,
+}
+
+impl Body {
+    fn new(blocks: &[Value]) -> Self {
+        let initial = rows_from(blocks);
+        Body {
+            next_key: StoredValue::new(initial.len() as u64 + 1),
+            rows: RwSignal::new(initial),
+            owner: StoredValue::new(Owner::current().unwrap_or_default()),
+        }
+    }
+
+    fn value(&self) -> Value {
+        self.rows.with_untracked(|r| rows_to_value(r))
+    }
+
+    /// The edit of `blocks` kept in the app-wide drafts under `path`: keyed by the text it
+    /// started from, so a new version of the document starts a fresh edit.
+    fn kept(path: &str, blocks: &[Value]) -> Self {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        Value::Array(blocks.to_vec()).to_string().hash(&mut h);
+        kept(path, &format!("body.{:x}", h.finish()), || Body::new(blocks))
+    }
+}
+
 fn rows_to_value(rows: &[BlockRow]) -> Value {
     Value::Array(
         rows.iter()
@@ -177,11 +210,13 @@ fn BodyPreview(#[prop(into)] title: Signal<String>, #[prop(into)] blocks: Signal
 }
 
 #[component]
-fn BodyEditor(rows: RwSignal<Vec<BlockRow>>, next_key: StoredValue<u64>) -> impl IntoView {
+fn BodyEditor(body: Body) -> impl IntoView {
+    let Body { rows, next_key, owner } = body;
     let add = move |style: &'static str| {
         let key = next_key.get_value();
         next_key.set_value(key + 1);
-        rows.update(|r| r.push(new_row(key, style, "", Value::Null)));
+        let row = owner.with_value(|o| o.with(|| new_row(key, style, "", Value::Null)));
+        rows.update(|r| r.push(row));
     };
     let shift = move |key: u64, delta: isize| {
         rows.update(|r| {
@@ -275,10 +310,11 @@ fn OutgoingForm(existing: Value) -> impl IntoView {
     let urgency = RwSignal::new(existing.opt("urgency").unwrap_or_else(|| "normal".into()));
     let amount = RwSignal::new(existing.s("amount"));
     let leader = RwSignal::new(existing.s("signoff_leader_id"));
-    let initial = rows_from(&parse_body(existing.get("body").unwrap_or(&Value::Null)));
-    let initial = if initial.is_empty() { vec![new_row(0, "p", "", Value::Null)] } else { initial };
-    let next_key = StoredValue::new(initial.len() as u64 + 1);
-    let rows = RwSignal::new(initial);
+    let body = Body::new(&parse_body(existing.get("body").unwrap_or(&Value::Null)));
+    let rows = body.rows;
+    if rows.with_untracked(Vec::is_empty) {
+        rows.update_untracked(|r| r.push(new_row(0, "p", "", Value::Null)));
+    }
     let submit = Submit::new();
     let leaders = Signal::derive(move || session.people_with(&["principal", "deputy", "office_director"]));
     let preview = Signal::derive(move || match rows_to_value(&rows.get()) {
@@ -302,12 +338,12 @@ fn OutgoingForm(existing: Value) -> impl IntoView {
             submit.fail("金额须为数字，最多两位小数（单位：元）。");
             return;
         }
-        let body_blocks = rows.with_untracked(|r| rows_to_value(r));
+        let body_blocks = body.value();
         if body_blocks.as_array().is_none_or(Vec::is_empty) {
             submit.fail("正文不能为空。");
             return;
         }
-        let mut body = json!({
+        let mut req = json!({
             "title": title.get_untracked().trim(),
             "doc_type": doc_type.get_untracked(),
             "issuing_form": form.get_untracked(),
@@ -317,18 +353,18 @@ fn OutgoingForm(existing: Value) -> impl IntoView {
             "urgency": urgency.get_untracked(),
         });
         if !amt.is_empty() {
-            body["amount"] = json!(amt);
+            req["amount"] = json!(amt);
         }
         if !leader.get_untracked().is_empty() {
-            body["signoff_leader_id"] = json!(leader.get_untracked());
+            req["signoff_leader_id"] = json!(leader.get_untracked());
         }
         let unit = session.unit_id();
         let editing = editing2.clone();
         submit.run(
             async move {
                 match editing {
-                    Some(id) => api::patch(&format!("/outgoing/{id}"), body).await.map(|_| id),
-                    None => api::post(&format!("/units/{unit}/outgoing"), body).await.map(|v| v.s("id")),
+                    Some(id) => api::patch(&format!("/outgoing/{id}"), req).await.map(|_| id),
+                    None => api::post(&format!("/units/{unit}/outgoing"), req).await.map(|v| v.s("id")),
                 }
             },
             move |id| router.go(&format!("/outgoing/{id}")),
@@ -355,7 +391,7 @@ fn OutgoingForm(existing: Value) -> impl IntoView {
             <div class="grid2">
                 <Card title="正文">
                     <p class="muted small">"标题序号（一、（一）1.（1））由系统按层级自动编排，无需手工输入。"</p>
-                    <BodyEditor rows=rows next_key=next_key/>
+                    <BodyEditor body=body/>
                 </Card>
                 <Card title="预览">
                     <BodyPreview title=Signal::derive(move || title.get()) blocks=preview/>
@@ -489,7 +525,7 @@ fn OutgoingView(d: Value, reload: Callback<Value>) -> impl IntoView {
             <StateBadge object_type="outgoing" state=state.clone()/>
             <a class="btn" href=pdf target="_blank" rel="noopener">"查看 PDF"</a>
         </PageHeader>
-        <div class="grid2">
+        <div class="grid2 detail">
             <div>
                 <Card title="文件信息">
                     <Facts rows=facts/>
@@ -559,7 +595,7 @@ fn OutgoingView(d: Value, reload: Callback<Value>) -> impl IntoView {
                 <Card title="流转记录"><Trail entries=trail object_type="outgoing"/></Card>
             </div>
             <div>
-                <Card title="办理">
+                <Card title="办理" act=true>
                     {my_steps.is_empty().then(|| view! { <p class="muted">"当前没有需要您办理的事项。"</p> })}
                     {my_steps.into_iter().map(|(step, behalf)| view! {
                         <div class="task-block">
@@ -667,7 +703,7 @@ fn outgoing_step(step: &str, base: &str, d: &Value, crs: &[Value], reload: Callb
 #[component]
 fn Countersign(path: String, reload: Callback<Value>) -> impl IntoView {
     let session = use_session();
-    let chosen = RwSignal::new(Vec::<String>::new());
+    let chosen = kept(&path, "sections", || RwSignal::new(Vec::<String>::new()));
     let submit = Submit::new();
     let sections = Signal::derive(move || session.sections.with(|ss| ss.iter().map(|s| (s.s("id"), s.s("name"))).collect::<Vec<_>>()));
     let send = move |ev: leptos::ev::SubmitEvent| {
@@ -681,7 +717,10 @@ fn Countersign(path: String, reload: Callback<Value>) -> impl IntoView {
         confirm("送会签", "文稿将同时送所选处室会签（D05）。确定？", "送会签", move || {
             let path = path.clone();
             let ids = ids.clone();
-            submit.run(async move { api::post(&path, json!({ "section_ids": ids })).await }, move |v| reload.run(v));
+            submit.run(async move { api::post(&path, json!({ "section_ids": ids })).await }, move |v| {
+                chosen.set(Vec::new());
+                reload.run(v)
+            });
         });
     };
     view! {
@@ -696,13 +735,11 @@ fn Countersign(path: String, reload: Callback<Value>) -> impl IntoView {
 
 #[component]
 fn Consolidate(path: String, blocks: Vec<Value>, reload: Callback<Value>) -> impl IntoView {
-    let initial = rows_from(&blocks);
-    let next_key = StoredValue::new(initial.len() as u64 + 1);
-    let rows = RwSignal::new(initial);
+    let edit = Body::kept(&path, &blocks);
     let submit = Submit::new();
     let send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let body = rows.with_untracked(|r| rows_to_value(r));
+        let body = edit.value();
         let path = path.clone();
         confirm("汇总定稿", "根据会签意见定稿后送办公室核稿。确定？", "定稿", move || {
             let path = path.clone();
@@ -713,7 +750,7 @@ fn Consolidate(path: String, blocks: Vec<Value>, reload: Callback<Value>) -> imp
     view! {
         <form class="inline-form" on:submit=send>
             <h3>"汇总定稿（送核稿）"</h3>
-            <BodyEditor rows=rows next_key=next_key/>
+            <BodyEditor body=edit/>
             <ErrorNote submit=submit/>
             <button class="btn primary" type="submit" disabled=submit.busy()>"定稿送核"</button>
         </form>
@@ -722,11 +759,9 @@ fn Consolidate(path: String, blocks: Vec<Value>, reload: Callback<Value>) -> imp
 
 #[component]
 fn ChangeRequest(path: String, blocks: Vec<Value>, reload: Callback<Value>) -> impl IntoView {
-    let open = RwSignal::new(false);
-    let initial = rows_from(&blocks);
-    let next_key = StoredValue::new(initial.len() as u64 + 1);
-    let rows = RwSignal::new(initial);
-    let reason = RwSignal::new(String::new());
+    let open = kept(&path, "open", || RwSignal::new(false));
+    let edit = Body::kept(&path, &blocks);
+    let reason = draft(&path, "reason", "");
     let submit = Submit::new();
     let send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -734,10 +769,11 @@ fn ChangeRequest(path: String, blocks: Vec<Value>, reload: Callback<Value>) -> i
             submit.fail("请写明修改理由。");
             return;
         }
-        let body = json!({ "reason": reason.get_untracked().trim(), "body": rows.with_untracked(|r| rows_to_value(r)) });
+        let body = json!({ "reason": reason.get_untracked().trim(), "body": edit.value() });
         let path = path.clone();
         submit.run(async move { api::post(&path, body).await }, move |v| {
             open.set(false);
+            reason.set(String::new());
             reload.run(v)
         });
     };
@@ -749,7 +785,7 @@ fn ChangeRequest(path: String, blocks: Vec<Value>, reload: Callback<Value>) -> i
                 view! {
                     <form on:submit=send.clone()>
                         <Field label="修改理由"><input type="text" bind:value=reason/></Field>
-                        <BodyEditor rows=rows next_key=next_key/>
+                        <BodyEditor body=edit/>
                         <ErrorNote submit=submit/>
                         <div class="row">
                             <button class="btn primary" type="submit" disabled=submit.busy()>"提交修改申请"</button>
@@ -766,9 +802,9 @@ fn ChangeRequest(path: String, blocks: Vec<Value>, reload: Callback<Value>) -> i
 
 #[component]
 fn ExternalCountersign(path: String, reload: Callback<Value>) -> impl IntoView {
-    let department = RwSignal::new(String::new());
-    let opinion = RwSignal::new(String::new());
-    let signed_on = RwSignal::new(util::today());
+    let department = draft(&path, "department", "");
+    let opinion = draft(&path, "opinion", "");
+    let signed_on = draft(&path, "signed_on", &util::today());
     let submit = Submit::new();
     let send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

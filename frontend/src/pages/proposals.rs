@@ -395,7 +395,7 @@ fn ProposalView(p: Value, reload: Callback<Value>) -> impl IntoView {
         <PageHeader title=p.s("title")>
             <StateBadge object_type="proposal" state=state.clone()/>
         </PageHeader>
-        <div class="grid2">
+        <div class="grid2 detail">
             <div>
                 <Card title="概况">
                     <Facts rows=facts/>
@@ -469,7 +469,7 @@ fn ProposalView(p: Value, reload: Callback<Value>) -> impl IntoView {
                         <ul>{links.into_iter().map(|(label, href)| view! { <li><a href=href>{label}</a></li> }).collect_view()}</ul>
                     </Card>
                 })}
-                <Card title="办理">
+                <Card title="办理" act=true>
                     {(!any_action).then(|| view! { <p class="muted">"当前状态下您没有需要办理的事项。"</p> })}
                     {can_edit.then(|| view! { <div class="inline-form"><a class="btn" href=edit_href>"修改议题"</a></div> })}
                     {can_submit.then(|| view! {
