@@ -297,6 +297,18 @@ pub fn Audit() -> impl IntoView {
     let verify = Submit::new();
     let report = RwSignal::new(None::<Value>);
     let run_verify = move |_| verify.run(async move { api::get("/audit/verify").await }, move |v| report.set(Some(v)));
+    // The person is chosen by name from the unit directory (names with their section);
+    // the filter still sends the id. Without a directory (no unit) the id is typed.
+    let people: Vec<(String, String)> = session.members.with_untracked(|ms| {
+        ms.iter()
+            .map(|m| {
+                let name = m.first(&["display_name", "name", "username"]);
+                let sec = m.s("section_id");
+                let label = if sec.is_empty() { name } else { format!("{name}（{}）", session.section_name(&sec)) };
+                (m.first(&["user_id", "id"]), label)
+            })
+            .collect()
+    });
     let units = move || session.me.with(|m| m.as_ref().map(|m| m.units.iter().map(|u| (u.unit_id.clone(), u.unit_name.clone())).collect::<Vec<_>>()).unwrap_or_default());
     view! {
         <PageHeader title="审计日志">
@@ -324,7 +336,11 @@ pub fn Audit() -> impl IntoView {
                 </select>
             </Field>
             <Field label="对象编号"><input type="search" bind:value=object/></Field>
-            <Field label="操作人编号"><input type="search" bind:value=actor/></Field>
+            {if people.is_empty() {
+                view! { <Field label="操作人编号"><input type="search" bind:value=actor/></Field> }.into_any()
+            } else {
+                view! { <Field label="操作人"><PickOne options=Signal::stored(people) value=actor placeholder="全部人员"/></Field> }.into_any()
+            }}
             <button class="btn" type="submit">"查询"</button>
         </form>
         <ErrorNote submit=load/>
