@@ -262,6 +262,29 @@ pub fn Audit() -> impl IntoView {
     let actor = RwSignal::new(String::new());
     let filters = RwSignal::new((unit.get_untracked(), String::new(), String::new()));
     let entries = RwSignal::new(Vec::<Value>::new());
+    // People to choose by name: the unit directory (name and section) and everyone seen
+    // acting in the log so far (the auditor has no unit directory). The filter sends the id.
+    let seen = RwSignal::new(Vec::<(String, String)>::new());
+    let people = Signal::derive(move || {
+        let mut v: Vec<(String, String)> = session.members.with(|ms| {
+            ms.iter()
+                .map(|m| {
+                    let name = m.first(&["display_name", "name", "username"]);
+                    let sec = m.s("section_id");
+                    let label = if sec.is_empty() { name } else { format!("{name}（{}）", session.section_name(&sec)) };
+                    (m.first(&["user_id", "id"]), label)
+                })
+                .collect()
+        });
+        seen.with(|s| {
+            for p in s {
+                if !v.iter().any(|(id, _)| *id == p.0) {
+                    v.push(p.clone());
+                }
+            }
+        });
+        v
+    });
     let cursor = RwSignal::new(None::<String>);
     let load = Submit::new();
     let fetch = move |append: bool| {
@@ -279,6 +302,15 @@ pub fn Audit() -> impl IntoView {
         let path = format!("/audit{}", if q.is_empty() { String::new() } else { format!("?{}", q.join("&")) });
         load.run(async move { api::get(&path).await }, move |v| {
             let list = items(&v);
+            seen.update(|s| {
+                for e in &list {
+                    let id = e.s("actor_id");
+                    if !id.is_empty() && !s.iter().any(|(i, _)| *i == id) {
+                        let name = e.opt("actor_name").unwrap_or_else(|| session.name_of(&id));
+                        s.push((id, name));
+                    }
+                }
+            });
             entries.update(|e| {
                 if !append {
                     e.clear();
@@ -291,24 +323,15 @@ pub fn Audit() -> impl IntoView {
     fetch(false);
     let search = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        filters.set((unit.get_untracked().trim().to_string(), object.get_untracked().trim().to_string(), actor.get_untracked().trim().to_string()));
+        // A chosen name (or name with section) stands for its id; anything else is sent as typed.
+        let a = actor.get_untracked().trim().to_string();
+        let a = people.with_untracked(|p| p.iter().find(|(_, l)| *l == a).map(|(id, _)| id.clone())).unwrap_or(a);
+        filters.set((unit.get_untracked().trim().to_string(), object.get_untracked().trim().to_string(), a));
         fetch(false);
     };
     let verify = Submit::new();
     let report = RwSignal::new(None::<Value>);
     let run_verify = move |_| verify.run(async move { api::get("/audit/verify").await }, move |v| report.set(Some(v)));
-    // The person is chosen by name from the unit directory (names with their section);
-    // the filter still sends the id. Without a directory (no unit) the id is typed.
-    let people: Vec<(String, String)> = session.members.with_untracked(|ms| {
-        ms.iter()
-            .map(|m| {
-                let name = m.first(&["display_name", "name", "username"]);
-                let sec = m.s("section_id");
-                let label = if sec.is_empty() { name } else { format!("{name}（{}）", session.section_name(&sec)) };
-                (m.first(&["user_id", "id"]), label)
-            })
-            .collect()
-    });
     let units = move || session.me.with(|m| m.as_ref().map(|m| m.units.iter().map(|u| (u.unit_id.clone(), u.unit_name.clone())).collect::<Vec<_>>()).unwrap_or_default());
     view! {
         <PageHeader title="审计日志">
@@ -336,11 +359,8 @@ pub fn Audit() -> impl IntoView {
                 </select>
             </Field>
             <Field label="对象编号"><input type="search" bind:value=object/></Field>
-            {if people.is_empty() {
-                view! { <Field label="操作人编号"><input type="search" bind:value=actor/></Field> }.into_any()
-            } else {
-                view! { <Field label="操作人"><PickOne options=Signal::stored(people) value=actor placeholder="全部人员"/></Field> }.into_any()
-            }}
+            <Field label="操作人"><input type="search" list="audit-people" placeholder="姓名（可选）或人员编号" bind:value=actor/></Field>
+            <datalist id="audit-people">{move || people.get().into_iter().map(|(_, l)| view! { <option value=l/> }).collect_view()}</datalist>
             <button class="btn" type="submit">"查询"</button>
         </form>
         <ErrorNote submit=load/>
