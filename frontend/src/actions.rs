@@ -79,7 +79,7 @@ pub fn DecideAction(
         let run = move || {
             let path = path.clone();
             let o = o.clone();
-            submit.run(async move { api::post(&path, json!({ yes_key: y, "opinion": o.trim() })).await }, move |v| {
+            submit.post(&path, json!({ yes_key: y, "opinion": o.trim() }), move |v| {
                 opinion.set(String::new());
                 on_done.run(v)
             });
@@ -141,7 +141,7 @@ pub fn ChoiceAction(
         let run = move || {
             let path = path.clone();
             let body = Value::Object(body.clone());
-            submit.run(async move { api::post(&path, body).await }, move |v| {
+            submit.post(&path, body, move |v| {
                 text.set(String::new());
                 on_done.run(v)
             });
@@ -188,7 +188,7 @@ pub fn TextAction(
         let run = move || {
             let path = path.clone();
             let t = t.clone();
-            submit.run(async move { api::post(&path, json!({ key: t.trim() })).await }, move |v| {
+            submit.post(&path, json!({ key: t.trim() }), move |v| {
                 text.set(String::new());
                 on_done.run(v)
             });

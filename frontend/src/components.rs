@@ -45,6 +45,16 @@ impl Submit {
         });
     }
 
+    /// `run` of a POST of `body` to `path`: one shared instance of the request future for
+    /// every form instead of one per call site (wasm size).
+    pub fn post(self, path: &str, body: Value, on_ok: impl FnOnce(Value) + 'static) {
+        self.post_dyn(path.to_string(), body, Box::new(on_ok))
+    }
+
+    fn post_dyn(self, path: String, body: Value, on_ok: Box<dyn FnOnce(Value)>) {
+        self.run(async move { crate::api::post(&path, body).await }, on_ok)
+    }
+
     pub fn fail(self, message: &str) {
         self.error.set(Some(ApiError::local(message)));
     }
@@ -410,7 +420,7 @@ pub fn Due(#[prop(into)] due_at: String, overdue: bool) -> impl IntoView {
 #[derive(Clone, Copy)]
 pub struct Drafts {
     owner: StoredValue<Owner>,
-    map: StoredValue<std::collections::HashMap<String, Box<dyn std::any::Any + Send + Sync>>>,
+    map: StoredValue<std::collections::HashMap<String, Arc<dyn std::any::Any + Send + Sync>>>,
 }
 
 impl Drafts {
@@ -423,12 +433,19 @@ impl Drafts {
 
     /// The draft for `key`, made by `init` (under the drafts' owner) the first time.
     pub fn keep<T: Copy + Send + Sync + 'static>(&self, key: &str, init: impl FnOnce() -> T) -> T {
-        if let Some(v) = self.map.with_value(|m| m.get(key).and_then(|b| b.downcast_ref::<T>().copied())) {
+        let mut init = Some(init);
+        let v = self.keep_any(key, &mut || Arc::new(init.take().map(|f| f())));
+        // Stored as `Option<T>` (always `Some`): the untyped part below is shared by every `T`.
+        v.downcast_ref::<Option<T>>().copied().flatten().expect("draft of another type under this key")
+    }
+
+    fn keep_any(&self, key: &str, init: &mut dyn FnMut() -> Arc<dyn std::any::Any + Send + Sync>) -> Arc<dyn std::any::Any + Send + Sync> {
+        if let Some(v) = self.map.with_value(|m| m.get(key).cloned()) {
             return v;
         }
         let v = self.owner.with_value(|o| o.with(init));
         self.map.update_value(|m| {
-            m.insert(key.to_string(), Box::new(v));
+            m.insert(key.to_string(), v.clone());
         });
         v
     }

@@ -24,7 +24,7 @@ pub fn Users() -> impl IntoView {
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let body = json!({ "username": username.get_untracked().trim(), "display_name": display.get_untracked().trim(), "password": password.get_untracked() });
-        submit.run(async move { api::post("/users", body).await }, move |_| {
+        submit.post("/users", body, move |_| {
             username.set(String::new());
             display.set(String::new());
             password.set(String::new());
@@ -76,7 +76,7 @@ fn UserRow(u: Value) -> impl IntoView {
         confirm("重置密码", format!("重置 {name} 的密码？该用户下次登录须修改密码。"), "重置", move || {
             let path = path.clone();
             let p = p.clone();
-            submit.run(async move { api::post(&path, json!({ "password": p })).await }, move |_| {
+            submit.post(&path, json!({ "password": p }), move |_| {
                 password.set(String::new());
                 done.set(true)
             });
@@ -147,7 +147,7 @@ pub fn Units() -> impl IntoView {
         if !parent.get_untracked().is_empty() {
             body["parent_id"] = json!(parent.get_untracked());
         }
-        submit.run(async move { api::post("/units", body).await }, move |_| {
+        submit.post("/units", body, move |_| {
             name.set(String::new());
             code.set(String::new());
             list.refetch();
@@ -231,7 +231,7 @@ fn Sections(unit: String) -> impl IntoView {
             body["deputy_id"] = json!(deputy.get_untracked());
         }
         let path = format!("/units/{unit4}/sections");
-        submit.run(async move { api::post(&path, body).await }, move |_| {
+        submit.post(&path, body, move |_| {
             name.set(String::new());
             list.refetch();
         });

@@ -146,7 +146,7 @@ fn Absences() -> impl IntoView {
         }
         let body = json!({ "from": from.get_untracked(), "to": to.get_untracked(), "reason": reason.get_untracked().trim() });
         let path = format!("/units/{}/absences", session.unit_id());
-        submit.run(async move { api::post(&path, body).await }, move |_| {
+        submit.post(&path, body, move |_| {
             reason.set(String::new());
             list.refetch();
         });

@@ -101,7 +101,7 @@ pub fn IncomingForm() -> impl IntoView {
             body["deadline"] = json!(deadline.get_untracked());
         }
         let unit = session.unit_id();
-        submit.run(async move { api::post(&format!("/units/{unit}/incoming"), body).await }, move |v| {
+        submit.post(&format!("/units/{unit}/incoming"), body, move |v| {
             router.go(&format!("/incoming/{}", v.s("id")))
         });
     };
@@ -295,7 +295,7 @@ fn IncomingTask(doc_id: String, task: Value, is_request: bool, reload: Callback<
                     body["section_id"] = json!(sec);
                 }
                 let path = path.clone();
-                submit.run(async move { api::post(&path, body).await }, move |v| {
+                submit.post(&path, body, move |v| {
                     handler.set(String::new());
                     reload.run(v)
                 });
@@ -353,7 +353,7 @@ fn HandleComplete(path: String, section: Option<String>, reload: Callback<Value>
         confirm("办结", "办结后不能再登记办理情况。确定办结？", "办结", move || {
             let path = path.clone();
             let body = body.clone();
-            submit.run(async move { api::post(&path, body).await }, move |v| {
+            submit.post(&path, body, move |v| {
                 result.set(String::new());
                 reload.run(v)
             });
@@ -390,7 +390,7 @@ fn Distribute(path: String, reload: Callback<Value>) -> impl IntoView {
         let co_ids: Vec<String> = co.get_untracked().into_iter().filter(|c| *c != m).collect();
         let body = json!({ "main_section_id": m, "co_section_ids": co_ids });
         let path = path.clone();
-        submit.run(async move { api::post(&path, body).await }, move |v| {
+        submit.post(&path, body, move |v| {
             main.set(String::new());
             co.set(Vec::new());
             reload.run(v)

@@ -110,7 +110,7 @@ pub fn MeetingForm() -> impl IntoView {
             "attendees": attendees.get_untracked(),
         });
         let unit = session.unit_id();
-        submit.run(async move { api::post(&format!("/units/{unit}/meetings"), body).await }, move |v| {
+        submit.post(&format!("/units/{unit}/meetings"), body, move |v| {
             router.go(&format!("/meetings/{}", v.s("id")))
         });
     };
@@ -321,7 +321,7 @@ fn MeetingView(m: Value, reload: Callback<Value>, drafts: Drafts) -> impl IntoVi
         confirm("发送会议通知", "通知发出后参会人员即可查阅会议材料。确定发送？", "发送", move || {
             let path = path.clone();
             let body = body.clone();
-            notice_submit.run(async move { api::post(&path, body).await }, move |v| reload.run(v));
+            notice_submit.post(&path, body, move |v| reload.run(v));
         });
     };
 
@@ -493,7 +493,7 @@ fn AddObserver(meeting_id: String, reload: Callback<Value>) -> impl IntoView {
             return;
         }
         let path = format!("/meetings/{meeting_id}/observers");
-        submit.run(async move { api::post(&path, json!({ "user_id": user })).await }, move |v| {
+        submit.post(&path, json!({ "user_id": user }), move |v| {
             who.set(String::new());
             reload.run(v)
         });
@@ -524,7 +524,7 @@ fn WrittenOpinion(meeting_id: String, options: Vec<(String, String)>, reload: Ca
             return;
         }
         let path = format!("/meetings/{meeting_id}/written-opinions");
-        submit.run(async move { api::post(&path, json!({ "proposal_id": p, "text": t.trim() })).await }, move |v| {
+        submit.post(&path, json!({ "proposal_id": p, "text": t.trim() }), move |v| {
             text.set(String::new());
             reload.run(v)
         });
@@ -636,7 +636,7 @@ fn Item(n: usize, meeting_id: String, item: Value, names: Value, open: bool, hea
         }
         let body = json!({ "speaker_id": speaker.get_untracked(), "role": role.get_untracked(), "stance": stance.get_untracked(), "text": text.get_untracked().trim() });
         let path = st_path.clone();
-        st_submit.run(async move { api::post(&path, body).await }, move |v| {
+        st_submit.post(&path, body, move |v| {
             text.set(String::new());
             speaker.set(String::new());
             reload.run(v)
@@ -669,7 +669,7 @@ fn Item(n: usize, meeting_id: String, item: Value, names: Value, open: bool, hea
         confirm("议决方式", format!("确定以“{label}”方式议决本议题？"), "确定", move || {
             let path = path.clone();
             let body = body.clone();
-            path_submit.run(async move { api::post(&path, body).await }, move |v| reload.run(v));
+            path_submit.post(&path, body, move |v| reload.run(v));
         });
     };
 
@@ -700,7 +700,7 @@ fn Item(n: usize, meeting_id: String, item: Value, names: Value, open: bool, hea
         confirm("作出决定", format!("决定“{label}”将记入会议原始记录，不可撤回。确定？"), "确定", move || {
             let path = path.clone();
             let body = body.clone();
-            dec_submit.run(async move { api::post(&path, body).await }, move |v| reload.run(v));
+            dec_submit.post(&path, body, move |v| reload.run(v));
         });
     };
 
@@ -858,7 +858,7 @@ pub fn BallotPage(meeting: String, proposal: String) -> impl IntoView {
                         if !o.trim().is_empty() {
                             body["opinion"] = json!(o.trim());
                         }
-                        submit.run(async move { api::post(&path, body).await }, move |v| receipt.set(Some(v)));
+                        submit.post(&path, body, move |v| receipt.set(Some(v)));
                     });
                 };
                 let state_view = if let Some(r) = receipt.get() {

@@ -75,7 +75,7 @@ fn MinutesView(m: Value, reload: Callback<Value>) -> impl IntoView {
             "reason": reason.get_untracked().trim(),
         });
         let path = revise_path.clone();
-        revise_submit.run(async move { api::post(&path, b).await }, move |v| {
+        revise_submit.post(&path, b, move |v| {
             reason.set(String::new());
             let new_id = v.s("id");
             if new_id.is_empty() { reload.run(v) } else { router.go(&format!("/minutes/{new_id}")) }
@@ -108,7 +108,7 @@ fn MinutesView(m: Value, reload: Callback<Value>) -> impl IntoView {
         confirm("发布公示", "纪要将在机关内部公示，全体干部职工可查阅并提出意见（R16）。确定发布？", "发布", move || {
             let path = path.clone();
             let b = b.clone();
-            publish_submit.run(async move { api::post(&path, b).await }, move |v| {
+            publish_submit.post(&path, b, move |v| {
                 let pubid = v.s("id");
                 if pubid.is_empty() { reload.run(v) } else { router.go(&format!("/publications/{pubid}")) }
             });

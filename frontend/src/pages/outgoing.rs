@@ -717,7 +717,7 @@ fn Countersign(path: String, reload: Callback<Value>) -> impl IntoView {
         confirm("送会签", "文稿将同时送所选处室会签（D05）。确定？", "送会签", move || {
             let path = path.clone();
             let ids = ids.clone();
-            submit.run(async move { api::post(&path, json!({ "section_ids": ids })).await }, move |v| {
+            submit.post(&path, json!({ "section_ids": ids }), move |v| {
                 chosen.set(Vec::new());
                 reload.run(v)
             });
@@ -744,7 +744,7 @@ fn Consolidate(path: String, blocks: Vec<Value>, reload: Callback<Value>) -> imp
         confirm("汇总定稿", "根据会签意见定稿后送办公室核稿。确定？", "定稿", move || {
             let path = path.clone();
             let body = body.clone();
-            submit.run(async move { api::post(&path, json!({ "body": body })).await }, move |v| reload.run(v));
+            submit.post(&path, json!({ "body": body }), move |v| reload.run(v));
         });
     };
     view! {
@@ -771,7 +771,7 @@ fn ChangeRequest(path: String, blocks: Vec<Value>, reload: Callback<Value>) -> i
         }
         let body = json!({ "reason": reason.get_untracked().trim(), "body": edit.value() });
         let path = path.clone();
-        submit.run(async move { api::post(&path, body).await }, move |v| {
+        submit.post(&path, body, move |v| {
             open.set(false);
             reason.set(String::new());
             reload.run(v)
@@ -814,7 +814,7 @@ fn ExternalCountersign(path: String, reload: Callback<Value>) -> impl IntoView {
         }
         let body = json!({ "department": department.get_untracked().trim(), "opinion": opinion.get_untracked().trim(), "signed_on": signed_on.get_untracked() });
         let path = path.clone();
-        submit.run(async move { api::post(&path, body).await }, move |v| {
+        submit.post(&path, body, move |v| {
             department.set(String::new());
             opinion.set(String::new());
             reload.run(v)

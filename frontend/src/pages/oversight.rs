@@ -360,7 +360,10 @@ pub fn Audit() -> impl IntoView {
             </Field>
             <Field label="对象编号"><input type="search" bind:value=object/></Field>
             <Field label="操作人"><input type="search" list="audit-people" placeholder="姓名（可选）或人员编号" bind:value=actor/></Field>
-            <datalist id="audit-people">{move || people.get().into_iter().map(|(_, l)| view! { <option value=l/> }).collect_view()}</datalist>
+            // Plain markup rather than a view per option: far less code in the wasm.
+            <datalist id="audit-people" inner_html=move || {
+                people.get().iter().map(|(_, l)| format!("<option value=\"{}\">", l.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;"))).collect::<String>()
+            }></datalist>
             <button class="btn" type="submit">"查询"</button>
         </form>
         <ErrorNote submit=load/>

@@ -346,7 +346,7 @@ fn ProposalView(p: Value, reload: Callback<Value>) -> impl IntoView {
         let ids: Vec<String> = record_files.get_untracked().iter().map(|a| a.s("id")).collect();
         let body = json!({ "kind": record_kind.get_untracked(), "summary": summary.trim(), "attachment_ids": ids });
         let path = format!("/proposals/{}/preconsult-records", id_for_record);
-        record_submit.run(async move { api::post(&path, body).await }, move |v| {
+        record_submit.post(&path, body, move |v| {
             record_summary.set(String::new());
             record_files.set(Vec::new());
             reload.run(v)
@@ -365,7 +365,7 @@ fn ProposalView(p: Value, reload: Callback<Value>) -> impl IntoView {
         }
         let body = json!({ "document_ref": superior_ref.get_untracked().trim(), "approved_on": superior_date.get_untracked() });
         let path = format!("/proposals/{}/superior-approval", id_for_superior);
-        superior_submit.run(async move { api::post(&path, body).await }, move |v| reload.run(v));
+        superior_submit.post(&path, body, move |v| reload.run(v));
     };
 
     let any_action = can_edit || can_submit || can_approve || can_record || can_decide || can_superior;
