@@ -253,3 +253,29 @@ pub async fn count_rows(app: &TestApp, table: &str) -> i64 {
 pub async fn audit_count(app: &TestApp) -> i64 {
     count_rows(app, "audit_log").await
 }
+
+/// Pages of a list, `limit` at a time, following `next_cursor` to the end.
+pub async fn page_through(c: &Client, first: &str, limit: usize) -> Vec<Value> {
+    let sep = if first.contains('?') { '&' } else { '?' };
+    let mut out: Vec<Value> = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let url = match &cursor {
+            Some(cur) => format!("{first}{sep}limit={limit}&cursor={cur}"),
+            None => format!("{first}{sep}limit={limit}"),
+        };
+        let page = c.get(&url).await.ok().clone();
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= limit, "{url}: page larger than limit");
+        out.extend(items.iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(next) => {
+                assert_eq!(items.len(), limit, "{url}: a page before the last is full");
+                assert_eq!(items.last().unwrap()["id"], next, "{url}: cursor = last item");
+                cursor = Some(next.to_string());
+            }
+            None => break,
+        }
+    }
+    out
+}

@@ -564,32 +564,6 @@ async fn demo_seeds_incoming_documents_in_several_states() {
     assert!(yishi::audit::verify(app.db()).await.unwrap().ok);
 }
 
-/// Pages of the list, `limit` at a time, following `next_cursor` to the end.
-async fn page_through(c: &Client, first: &str, limit: usize) -> Vec<Value> {
-    let sep = if first.contains('?') { '&' } else { '?' };
-    let mut out: Vec<Value> = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let url = match &cursor {
-            Some(cur) => format!("{first}{sep}limit={limit}&cursor={cur}"),
-            None => format!("{first}{sep}limit={limit}"),
-        };
-        let page = c.get(&url).await.ok().clone();
-        let items = page["items"].as_array().unwrap();
-        assert!(items.len() <= limit, "{url}: page larger than limit");
-        out.extend(items.iter().cloned());
-        match page["next_cursor"].as_str() {
-            Some(next) => {
-                assert_eq!(items.len(), limit, "{url}: a page before the last is full");
-                assert_eq!(items.last().unwrap()["id"], next, "{url}: cursor = last item");
-                cursor = Some(next.to_string());
-            }
-            None => break,
-        }
-    }
-    out
-}
-
 /// D13 in the list, filtered in SQL: for everyone in the unit (incl. backups acting for absent
 /// colleagues in the demo), paging through the list in small pages yields exactly the documents
 /// they may open, newest first, each once; the `state` and `overdue` filters agree with the rows.

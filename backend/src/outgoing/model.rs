@@ -166,45 +166,41 @@ impl Doc {
             return Ok(Vec::new());
         }
         let ids: Vec<String> = ds.iter().map(|d| d.id.clone()).collect();
-        let mut cs: BTreeMap<String, Vec<countersigns::Model>> = BTreeMap::new();
-        for c in countersigns::Entity::find()
-            .filter(countersigns::Column::DocumentId.is_in(ids.clone()))
-            .order_by_asc(countersigns::Column::Round)
-            .order_by_asc(countersigns::Column::CreatedAt)
-            .order_by_asc(countersigns::Column::Id)
-            .all(db)
-            .await?
-        {
-            cs.entry(c.document_id.clone()).or_default().push(c);
-        }
-        let mut rs: BTreeMap<String, Vec<reviews::Model>> = BTreeMap::new();
-        for r in reviews::Entity::find()
-            .filter(reviews::Column::DocumentId.is_in(ids.clone()))
-            .order_by_asc(reviews::Column::CreatedAt)
-            .order_by_asc(reviews::Column::Id)
-            .all(db)
-            .await?
-        {
-            rs.entry(r.document_id.clone()).or_default().push(r);
-        }
-        let mut es: BTreeMap<String, Vec<externals::Model>> = BTreeMap::new();
-        for e in externals::Entity::find()
-            .filter(externals::Column::DocumentId.is_in(ids.clone()))
-            .order_by_asc(externals::Column::CreatedAt)
-            .all(db)
-            .await?
-        {
-            es.entry(e.document_id.clone()).or_default().push(e);
-        }
-        let mut crs: BTreeMap<String, Vec<change_requests::Model>> = BTreeMap::new();
-        for c in change_requests::Entity::find()
-            .filter(change_requests::Column::DocumentId.is_in(ids))
-            .order_by_asc(change_requests::Column::CreatedAt)
-            .all(db)
-            .await?
-        {
-            crs.entry(c.document_id.clone()).or_default().push(c);
-        }
+        let mut cs = by_document(
+            countersigns::Entity::find()
+                .filter(countersigns::Column::DocumentId.is_in(ids.clone()))
+                .order_by_asc(countersigns::Column::Round)
+                .order_by_asc(countersigns::Column::CreatedAt)
+                .order_by_asc(countersigns::Column::Id)
+                .all(db)
+                .await?,
+            |c| &c.document_id,
+        );
+        let mut rs = by_document(
+            reviews::Entity::find()
+                .filter(reviews::Column::DocumentId.is_in(ids.clone()))
+                .order_by_asc(reviews::Column::CreatedAt)
+                .order_by_asc(reviews::Column::Id)
+                .all(db)
+                .await?,
+            |r| &r.document_id,
+        );
+        let mut es = by_document(
+            externals::Entity::find()
+                .filter(externals::Column::DocumentId.is_in(ids.clone()))
+                .order_by_asc(externals::Column::CreatedAt)
+                .all(db)
+                .await?,
+            |e| &e.document_id,
+        );
+        let mut crs = by_document(
+            change_requests::Entity::find()
+                .filter(change_requests::Column::DocumentId.is_in(ids))
+                .order_by_asc(change_requests::Column::CreatedAt)
+                .all(db)
+                .await?,
+            |c| &c.document_id,
+        );
         let mut out = Vec::with_capacity(ds.len());
         for d in ds {
             let state: State = d.state.parse().map_err(AppError::internal)?;
@@ -544,4 +540,13 @@ async fn trail_actors(db: &impl ConnectionTrait, id: &str) -> AppResult<BTreeSet
         out.extend(t.on_behalf_of);
     }
     Ok(out)
+}
+
+/// Rows of a page's related table, grouped by their document (order kept).
+fn by_document<M>(rows: Vec<M>, doc: impl Fn(&M) -> &String) -> BTreeMap<String, Vec<M>> {
+    let mut out: BTreeMap<String, Vec<M>> = BTreeMap::new();
+    for r in rows {
+        out.entry(doc(&r).clone()).or_default().push(r);
+    }
+    out
 }
