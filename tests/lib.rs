@@ -63,6 +63,10 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    // `YISHI_TEST_LOG=warn` (or any filter) shows the server's log for a failing test.
+    if let Ok(filter) = std::env::var("YISHI_TEST_LOG") {
+        let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+    }
     let dir = std::env::temp_dir().join(format!("yishi-test-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let (database_url, pg_admin) = fresh_database(&dir).await;

@@ -74,6 +74,7 @@ pub fn status_for_code(code: &str) -> StatusCode {
         "too_large" => StatusCode::PAYLOAD_TOO_LARGE,
         "throttled" => StatusCode::TOO_MANY_REQUESTS,
         "internal" => StatusCode::INTERNAL_SERVER_ERROR,
+        "unavailable" => StatusCode::SERVICE_UNAVAILABLE,
         c if is_rule_id(c) => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     }

@@ -35,7 +35,16 @@ pub async fn fonts(state: &AppState) -> AppResult<Arc<FontSet>> {
     let set = tokio::task::spawn_blocking(move || FontSet::load(&cfg))
         .await
         .map_err(AppError::internal)?
-        .map_err(|e| AppError::internal(format!("PDF fonts unavailable: {e}")))?;
+        .map_err(|e| {
+            // The installation lacks the fonts, not the request: a clear 503 for the user, the
+            // font search for the administrator's log (docs/fonts.md).
+            tracing::error!(error = %e, "PDF fonts unavailable");
+            AppError::new(
+                "unavailable",
+                "服务器尚未安装公文所需的中文字体，暂时无法生成 PDF；请联系系统管理员按运维手册安装字体（docs/fonts.md）后重试",
+            )
+            .with_details(serde_json::json!({"missing": "fonts"}))
+        })?;
     let set = Arc::new(set);
     let _ = FONTS.set(set.clone());
     Ok(set)

@@ -74,7 +74,7 @@ async fn d14_p02_outgoing_pdf_has_number_and_is_visible_only_to_participants() {
         .expect("the demo has a numbered document");
     let principal = app.login("zhangwei").await;
     let (status, headers, bytes) = principal.get_bytes(&format!("/api/v1/outgoing/{}/pdf", d.id)).await;
-    assert_eq!(status, 200);
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&bytes));
     assert_eq!(headers["content-type"], "application/pdf");
     let text = pdf_text(&bytes);
     let number = d.number.clone().unwrap();

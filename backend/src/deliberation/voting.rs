@@ -12,7 +12,7 @@ use crate::store::entities::{ballot_participations, ballots, meeting_items, meet
 use crate::trail::{self, Change};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -88,7 +88,18 @@ impl ItemCtx {
         if !may_read_meeting(db, ctx, &m).await? {
             return Err(AppError::not_found());
         }
-        let item = load_item(db, meeting_id, proposal_id).await?;
+        // Every caller is a write transaction on the item (statements, paths, ballots, the
+        // close of the vote, the decision). On PostgreSQL the item row is locked first, so a
+        // ballot and the close of its vote are ordered: the count sees every ballot committed
+        // before it, and a ballot after it sees the item counted (R11, R42). On SQLite the
+        // single writer already orders them.
+        let mut q = meeting_items::Entity::find()
+            .filter(meeting_items::Column::MeetingId.eq(meeting_id))
+            .filter(meeting_items::Column::ProposalId.eq(proposal_id));
+        if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+            q = q.lock_exclusive();
+        }
+        let item = q.one(db).await?.ok_or_else(AppError::not_found)?;
         let p = load_proposal(db, proposal_id).await?;
         let should = should_attend(db, &m).await?;
         let recused = json_ids(&item.recused);
