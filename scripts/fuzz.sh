@@ -23,8 +23,9 @@ status=0
 for t in "${TARGETS[@]}"; do
   log "fuzzing $t for $SECS s"
   mkdir -p "corpus/$t"
+  seeds=(); [ -d "seeds/$t" ] && seeds=("seeds/$t")
   set +e
-  nice -n 10 cargo +nightly fuzz run -O "$t" "corpus/$t" -- -max_total_time="$SECS" -print_final_stats=1 >"/tmp/fuzz-$t.log" 2>&1
+  nice -n 10 cargo +nightly fuzz run -O "$t" "corpus/$t" "${seeds[@]}" -- -max_total_time="$SECS" -print_final_stats=1 >"/tmp/fuzz-$t.log" 2>&1
   rc=$?
   set -e
   execs="$(grep -E '^stat::number_of_executed_units' "/tmp/fuzz-$t.log" | awk '{print $2}' | tail -1)"

@@ -54,3 +54,13 @@ pub fn forbidden_at_line_start(ch: char) -> bool {
 pub fn forbidden_at_line_end(ch: char) -> bool {
     text::no_line_end(ch)
 }
+
+/// Lays out body blocks on the character grid without writing a PDF, and returns the
+/// number of lines/boxes produced: for the parser fuzzer (`fuzz/fuzz_targets/document_body.rs`),
+/// which checks that no accepted body makes the layout panic.
+#[doc(hidden)]
+pub fn layout_body(blocks: &[Block], fonts: &FontSet) -> Result<usize, RenderError> {
+    let mut c = layout::Composer::new(fonts);
+    c.blocks(blocks)?;
+    Ok(c.boxes.len())
+}

@@ -13,6 +13,7 @@ use crate::trail::{self, Change};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use yishi_domain::deliberation::rules::{AttendanceStatus, check_notice, check_quorum};
@@ -624,24 +625,38 @@ pub async fn original_record(db: &impl ConnectionTrait, m: &meetings::Model) -> 
         people.push(c.clone());
     }
     let mut items_out = Vec::new();
-    for i in items_of(db, &m.id).await? {
-        let p = load_proposal(db, &i.proposal_id).await?;
-        let sts: Vec<statements::Model> =
-            statements::Entity::find().filter(statements::Column::ItemId.eq(i.id.clone())).order_by_asc(statements::Column::Seq).all(db).await?;
-        let named: Vec<ballots::Model> =
-            ballots::Entity::find().filter(ballots::Column::ItemId.eq(i.id.clone())).order_by_asc(ballots::Column::CastAt).all(db).await?;
-        let wo: Vec<written_opinions::Model> = written_opinions::Entity::find()
-            .filter(written_opinions::Column::MeetingId.eq(m.id.clone()))
-            .filter(written_opinions::Column::ProposalId.eq(i.proposal_id.clone()))
-            .all(db)
-            .await?;
-        let voters: Vec<String> = ballot_participations::Entity::find()
-            .filter(ballot_participations::Column::ItemId.eq(i.id.clone()))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|b| b.voter_id)
-            .collect();
+    // One query per kind of row for the whole agenda (a meeting may have a hundred items).
+    let items = items_of(db, &m.id).await?;
+    let proposal_ids: Vec<String> = items.iter().map(|i| i.proposal_id.clone()).collect();
+    let proposals: BTreeMap<String, proposals::Model> = proposals::Entity::find()
+        .filter(proposals::Column::Id.is_in(proposal_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id.clone(), p))
+        .collect();
+    let mut statements_of: BTreeMap<String, Vec<statements::Model>> = BTreeMap::new();
+    for st in statements::Entity::find().filter(statements::Column::MeetingId.eq(m.id.clone())).order_by_asc(statements::Column::Seq).all(db).await? {
+        statements_of.entry(st.item_id.clone()).or_default().push(st);
+    }
+    let mut ballots_of: BTreeMap<String, Vec<ballots::Model>> = BTreeMap::new();
+    for b in ballots::Entity::find().filter(ballots::Column::MeetingId.eq(m.id.clone())).order_by_asc(ballots::Column::CastAt).all(db).await? {
+        ballots_of.entry(b.item_id.clone()).or_default().push(b);
+    }
+    let mut voters_of: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for b in ballot_participations::Entity::find().filter(ballot_participations::Column::MeetingId.eq(m.id.clone())).all(db).await? {
+        voters_of.entry(b.item_id).or_default().push(b.voter_id);
+    }
+    let mut written_of: BTreeMap<String, Vec<written_opinions::Model>> = BTreeMap::new();
+    for w in written_opinions::Entity::find().filter(written_opinions::Column::MeetingId.eq(m.id.clone())).all(db).await? {
+        written_of.entry(w.proposal_id.clone()).or_default().push(w);
+    }
+    for i in items {
+        let p = proposals.get(&i.proposal_id).ok_or_else(|| AppError::internal(format!("agenda item {} without its proposal", i.id)))?;
+        let sts: Vec<statements::Model> = statements_of.remove(&i.id).unwrap_or_default();
+        let named: Vec<ballots::Model> = ballots_of.remove(&i.id).unwrap_or_default();
+        let wo: Vec<written_opinions::Model> = written_of.get(&i.proposal_id).cloned().unwrap_or_default();
+        let voters: Vec<String> = voters_of.remove(&i.id).unwrap_or_default();
         let secret_opinions: Vec<String> = if i.mode.as_deref() == Some("secret") && i.state != "voting" {
             secret_tallies::Entity::find_by_id(i.id.clone()).one(db).await?.map(|t| json_ids(&t.opinions)).unwrap_or_default()
         } else {
@@ -725,11 +740,45 @@ pub async fn view(state: &AppState, ctx: &Ctx, m: &meetings::Model) -> AppResult
         .collect();
     attendance_out.extend(obs.iter().map(|u| json!({"user_id": u, "status": "present", "reason": null, "observer": true})));
     let mut items_out = Vec::new();
-    for i in items_of(db, &m.id).await? {
-        let p = load_proposal(db, &i.proposal_id).await?;
+    // One query per kind of row for the whole agenda (a meeting may have a hundred items).
+    let items = items_of(db, &m.id).await?;
+    let proposal_ids: Vec<String> = items.iter().map(|i| i.proposal_id.clone()).collect();
+    let proposals: BTreeMap<String, proposals::Model> = proposals::Entity::find()
+        .filter(proposals::Column::Id.is_in(proposal_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id.clone(), p))
+        .collect();
+    let mut participations_of: BTreeMap<String, Vec<ballot_participations::Model>> = BTreeMap::new();
+    for b in ballot_participations::Entity::find().filter(ballot_participations::Column::MeetingId.eq(m.id.clone())).all(db).await? {
+        participations_of.entry(b.item_id.clone()).or_default().push(b);
+    }
+    let my_ballots: BTreeMap<String, ballots::Model> = ballots::Entity::find()
+        .filter(ballots::Column::MeetingId.eq(m.id.clone()))
+        .filter(ballots::Column::VoterId.eq(ctx.user_id.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|b| (b.item_id.clone(), b))
+        .collect();
+    let mut statements_of: BTreeMap<String, Vec<statements::Model>> = BTreeMap::new();
+    if record_reader {
+        for st in statements::Entity::find()
+            .filter(statements::Column::MeetingId.eq(m.id.clone()))
+            .order_by_asc(statements::Column::Seq)
+            .all(db)
+            .await?
+        {
+            statements_of.entry(st.item_id.clone()).or_default().push(st);
+        }
+    }
+    let no_participations = Vec::new();
+    for i in items {
+        let p = proposals.get(&i.proposal_id).ok_or_else(|| AppError::internal(format!("agenda item {} without its proposal", i.id)))?;
         let recused = json_ids(&i.recused);
         let i_am_recused = recused.contains(&ctx.user_id);
-        let participations = ballot_participations::Entity::find().filter(ballot_participations::Column::ItemId.eq(i.id.clone())).all(db).await?;
+        let participations = participations_of.get(&i.id).unwrap_or(&no_participations);
         let voted_by_me = participations.iter().any(|b| b.voter_id == ctx.user_id);
         let eligible: Vec<String> = should.iter().filter(|u| !recused.contains(u)).cloned().collect();
         let mut item = json!({
@@ -745,12 +794,16 @@ pub async fn view(state: &AppState, ctx: &Ctx, m: &meetings::Model) -> AppResult
             item["majority"] = json!(i.majority);
             item["decision"] = decision_view(&i);
         }
-        if voted_by_me {
-            item["my_ballot"] = super::voting::receipt_of(db, &i, &ctx.user_id).await?;
+        if let Some(mine) = participations.iter().find(|b| b.voter_id == ctx.user_id) {
+            // The caller's receipt (super::voting::receipt_of, from the rows read above).
+            let named = my_ballots.get(&i.id);
+            item["my_ballot"] = json!({
+                "receipt_id": mine.id, "cast_at": mine.at, "mode": i.mode,
+                "choice": named.map(|b| b.choice.clone()), "opinion": named.and_then(|b| b.opinion.clone()),
+            });
         }
         if record_reader && !i_am_recused {
-            let sts: Vec<statements::Model> =
-                statements::Entity::find().filter(statements::Column::ItemId.eq(i.id.clone())).order_by_asc(statements::Column::Seq).all(db).await?;
+            let sts: &[statements::Model] = statements_of.get(&i.id).map(Vec::as_slice).unwrap_or(&[]);
             people.extend(sts.iter().map(|s| s.speaker_id.clone()));
             item["statements"] = json!(sts.iter().map(|s| json!({
                 "seq": s.seq, "speaker_id": s.speaker_id, "role": s.role, "stance": s.stance, "text": s.text, "at": s.created_at,

@@ -84,6 +84,7 @@ async fn create_user(State(state): State<AppState>, ctx: Ctx, Json(req): Json<Cr
     }
     let display_name = non_empty("display_name", &req.display_name, 64)?;
     auth::check_password_policy("password", &req.password)?;
+    let password_hash = auth::hash_password_async(&req.password).await?;
     let tx = state.db.begin_write().await?;
     if users::Entity::find().filter(users::Column::Username.eq(username.clone())).one(&*tx).await?.is_some() {
         return Err(AppError::invalid("username", "该用户名已存在").with_details(json!({"field": "username"})));
@@ -93,7 +94,7 @@ async fn create_user(State(state): State<AppState>, ctx: Ctx, Json(req): Json<Cr
         id: Set(id.clone()),
         username: Set(username.clone()),
         display_name: Set(display_name.clone()),
-        password_hash: Set(auth::hash_password(&req.password)?),
+        password_hash: Set(password_hash),
         admin_role: Set(None),
         must_change_password: Set(true),
         active: Set(true),
@@ -125,10 +126,11 @@ pub struct ResetPassword {
 
 async fn reset_password(State(state): State<AppState>, ctx: Ctx, Path(user_id): Path<String>, Json(req): Json<ResetPassword>) -> AppResult<Json<Value>> {
     auth::check_password_policy("password", &req.password)?;
+    let password_hash = auth::hash_password_async(&req.password).await?;
     let tx = state.db.begin_write().await?;
     let u = crate::org::user(&*tx, &user_id).await?;
     let mut am: users::ActiveModel = u.clone().into();
-    am.password_hash = Set(auth::hash_password(&req.password)?);
+    am.password_hash = Set(password_hash);
     am.must_change_password = Set(true);
     am.version = Set(u.version + 1);
     am.update(&*tx).await?;

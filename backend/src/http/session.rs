@@ -68,17 +68,32 @@ async fn sign_in(
     let ip = addr.ip().to_string();
     let user_key = format!("user:{}", req.username.trim());
     let ip_key = format!("addr:{ip}");
+    // The hash runs outside any transaction (it must not hold SQLite's single writer for
+    // ≈40 ms); the throttle is checked before it and again inside the write transaction, so
+    // parallel guesses get no more tries than the hashes in flight at once (one per core).
+    auth::ensure_not_throttled(&state.db.conn, &user_key, now).await?;
+    auth::ensure_not_throttled(&state.db.conn, &ip_key, now).await?;
+    let user = users::Entity::find().filter(users::Column::Username.eq(req.username.trim())).one(&state.db.conn).await?;
+    // Hash even for unknown names so that timing does not tell which accounts exist.
+    let ok = match &user {
+        Some(u) if u.active => auth::verify_password_async(&req.password, &u.password_hash).await?,
+        _ => {
+            let _ = auth::verify_password_async(&req.password, "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").await?;
+            false
+        }
+    };
+    let now = state.clock.now();
     let tx = state.db.begin_write().await?;
     auth::ensure_not_throttled(&*tx, &user_key, now).await?;
     auth::ensure_not_throttled(&*tx, &ip_key, now).await?;
-    let user = users::Entity::find().filter(users::Column::Username.eq(req.username.trim())).one(&*tx).await?;
-    // Hash even for unknown names so that timing does not tell which accounts exist.
-    let ok = match &user {
-        Some(u) if u.active => auth::verify_password(&req.password, &u.password_hash),
-        _ => {
-            let _ = auth::verify_password(&req.password, "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
-            false
-        }
+    // The account as it is now: deactivated or given a new password while the hash ran
+    // counts as a failed sign-in.
+    let user = match user {
+        Some(u) => users::Entity::find_by_id(u.id.clone())
+            .one(&*tx)
+            .await?
+            .filter(|cur| cur.active && cur.password_hash == u.password_hash),
+        None => None,
     };
     let actor = Actor { user_id: user.as_ref().map(|u| u.id.clone()), on_behalf_of: None, client_addr: Some(ip.clone()) };
     let Some(user) = user.filter(|_| ok) else {
@@ -192,13 +207,15 @@ async fn change_password(State(state): State<AppState>, ctx: Ctx, Json(req): Jso
     if req.new_password == req.old_password {
         return Err(AppError::invalid("new_password", "新密码不能与旧密码相同"));
     }
-    let now = state.clock.now();
-    let tx = state.db.begin_write().await?;
-    let user = crate::org::user(&*tx, &ctx.user_id).await?;
-    if !auth::verify_password(&req.old_password, &user.password_hash) {
+    // Both hashes run before the write transaction; the version check below refuses the
+    // change if the account changed meanwhile.
+    let user = crate::org::user(&state.db.conn, &ctx.user_id).await?;
+    if !auth::verify_password_async(&req.old_password, &user.password_hash).await? {
         return Err(AppError::invalid("old_password", "原密码不正确"));
     }
-    let hash = auth::hash_password(&req.new_password)?;
+    let hash = auth::hash_password_async(&req.new_password).await?;
+    let now = state.clock.now();
+    let tx = state.db.begin_write().await?;
     let version = user.version;
     let res = users::Entity::update_many()
         .col_expr(users::Column::PasswordHash, hash.into())

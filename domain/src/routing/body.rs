@@ -121,7 +121,7 @@ pub fn lines(blocks: &[Block]) -> Vec<DiffLine> {
     out
 }
 
-#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Serialize, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct DiffLine {
     pub kind: String,
     pub text: String,
@@ -142,32 +142,32 @@ pub struct DiffEntry {
     pub text: String,
 }
 
-/// Paragraph-level diff of two bodies (longest common subsequence): what was deleted from
-/// `a`, inserted into `b`, and what stayed, in reading order.
+/// Paragraph-level diff of two bodies: what was deleted from `a`, inserted into `b`, and
+/// what stayed, in reading order. Myers' algorithm (`similar`) in linear memory; a body of
+/// many thousand lines (a hostile `\n`-split paragraph) is bounded by a deadline after which
+/// the diff is coarser but still correct, instead of an n×m table.
 pub fn diff(a: &[Block], b: &[Block]) -> Vec<DiffEntry> {
+    use similar::{Algorithm, DiffTag, capture_diff_slices_deadline};
     let la = lines(a);
     let lb = lines(b);
-    let (n, m) = (la.len(), lb.len());
-    // lcs[i][j] = LCS length of la[i..], lb[j..].
-    let mut lcs = vec![vec![0usize; m + 1]; n + 1];
-    for i in (0..n).rev() {
-        for j in (0..m).rev() {
-            lcs[i][j] = if la[i] == lb[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
-        }
-    }
-    let mut out = Vec::new();
-    let (mut i, mut j) = (0, 0);
-    while i < n || j < m {
-        if i < n && j < m && la[i] == lb[j] {
-            out.push(DiffEntry { op: DiffOp::Equal, kind: la[i].kind.clone(), text: la[i].text.clone() });
-            i += 1;
-            j += 1;
-        } else if j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j]) {
-            out.push(DiffEntry { op: DiffOp::Insert, kind: lb[j].kind.clone(), text: lb[j].text.clone() });
-            j += 1;
-        } else {
-            out.push(DiffEntry { op: DiffOp::Delete, kind: la[i].kind.clone(), text: la[i].text.clone() });
-            i += 1;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(500);
+    let mut out = Vec::with_capacity(la.len().max(lb.len()));
+    for op in capture_diff_slices_deadline(Algorithm::Myers, &la, &lb, Some(deadline)) {
+        let (tag, old, new) = op.as_tag_tuple();
+        let (from, dop, range) = match tag {
+            DiffTag::Equal => (&la, DiffOp::Equal, old),
+            DiffTag::Delete => (&la, DiffOp::Delete, old),
+            DiffTag::Insert => (&lb, DiffOp::Insert, new),
+            DiffTag::Replace => {
+                // A changed run reads as its new lines, then the old ones they replace.
+                for l in &lb[new] {
+                    out.push(DiffEntry { op: DiffOp::Insert, kind: l.kind.clone(), text: l.text.clone() });
+                }
+                (&la, DiffOp::Delete, old)
+            }
+        };
+        for l in &from[range] {
+            out.push(DiffEntry { op: dop, kind: l.kind.clone(), text: l.text.clone() });
         }
     }
     out
@@ -239,5 +239,16 @@ mod tests {
         );
         assert!(diff(&a, &a).iter().all(|e| e.op == DiffOp::Equal));
         assert_eq!(d[0].kind, "heading1");
+    }
+
+    #[test]
+    fn d08_diff_of_huge_bodies_is_bounded_and_complete() {
+        // 2 × 200,000 lines: the old n×m table would have needed 4·10¹⁰ cells.
+        let a = vec![p(&(0..200_000).map(|i| format!("甲{i}")).collect::<Vec<_>>().join("\n"))];
+        let b = vec![p(&(0..200_000).map(|i| format!("乙{i}")).collect::<Vec<_>>().join("\n"))];
+        let d = diff(&a, &b);
+        assert_eq!(d.iter().filter(|e| e.op == DiffOp::Delete).count(), 200_000);
+        assert_eq!(d.iter().filter(|e| e.op == DiffOp::Insert).count(), 200_000);
+        assert_eq!(d.len(), 400_000);
     }
 }
