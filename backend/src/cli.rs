@@ -74,6 +74,7 @@ pub enum AuditCommand {
 }
 
 pub fn main() -> ExitCode {
+    crate::memory::tune_allocator();
     let cli = Cli::parse();
     crate::telemetry::init(matches!(cli.log_format, LogFormat::Json));
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {

@@ -16,6 +16,7 @@ pub mod events;
 pub mod http;
 pub mod incoming;
 pub mod jobs;
+pub mod memory;
 pub mod minutes;
 pub mod org;
 pub mod oversight;

@@ -4,7 +4,7 @@
 use crate::error::{AppError, AppResult};
 use crate::store::entities::{absences, calendars, memberships, sections, units, users};
 use chrono::NaiveDate;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use std::collections::BTreeSet;
 use yishi_domain::calendar::WorkCalendar;
 use yishi_domain::roles::{Role, effective_roles};
@@ -111,6 +111,27 @@ pub async fn user(db: &impl ConnectionTrait, user_id: &str) -> AppResult<users::
 
 pub async fn display_name(db: &impl ConnectionTrait, user_id: &str) -> AppResult<String> {
     Ok(users::Entity::find_by_id(user_id.to_string()).one(db).await?.map(|u| u.display_name).unwrap_or_default())
+}
+
+/// Display names of many accounts in one query (an unknown id maps to ""), each id once.
+pub async fn display_names(db: &impl ConnectionTrait, ids: &[String]) -> AppResult<std::collections::BTreeMap<String, String>> {
+    let mut wanted: Vec<String> = ids.to_vec();
+    wanted.sort();
+    wanted.dedup();
+    let mut out: std::collections::BTreeMap<String, String> = wanted.iter().map(|i| (i.clone(), String::new())).collect();
+    // Bounded IN lists (SQLite's parameter limit is far above this; PostgreSQL has none that matters).
+    for chunk in wanted.chunks(500) {
+        let rows: Vec<(String, String)> = users::Entity::find()
+            .select_only()
+            .column(users::Column::Id)
+            .column(users::Column::DisplayName)
+            .filter(users::Column::Id.is_in(chunk.to_vec()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        out.extend(rows);
+    }
+    Ok(out)
 }
 
 /// Is `user_id` absent on `date` (an absence period covering it, D11)?

@@ -24,13 +24,23 @@ pub struct Task {
 }
 
 pub async fn for_user(state: &AppState, user_id: &str) -> AppResult<Vec<Task>> {
+    // Flow providers add themselves here (deliberation, routing, oversight). They only read,
+    // each on its own pooled connection, so they run at once: the list answers in the time
+    // of the slowest provider, not of all five in a row.
+    let today = yishi_domain::time::local_date(state.clock.now());
+    let (oversight, deliberation, incoming, minutes, outgoing) = tokio::try_join!(
+        crate::oversight::tasks_for(state, user_id),
+        crate::deliberation::tasks::for_user(state, user_id),
+        crate::incoming::tasks::for_user(state, user_id),
+        crate::minutes::tasks::for_user(state, user_id),
+        crate::outgoing::tasks::for_user(&state.db.conn, user_id, today),
+    )?;
     let mut items: Vec<Task> = Vec::new();
-    // Flow providers add themselves here (deliberation, routing, oversight).
-    items.extend(crate::oversight::tasks_for(state, user_id).await?);
-    items.extend(crate::deliberation::tasks::for_user(state, user_id).await?);
-    items.extend(crate::incoming::tasks::for_user(state, user_id).await?);
-    items.extend(crate::minutes::tasks::for_user(state, user_id).await?);
-    items.extend(crate::outgoing::tasks::for_user(&state.db.conn, user_id, yishi_domain::time::local_date(state.clock.now())).await?);
+    items.extend(oversight);
+    items.extend(deliberation);
+    items.extend(incoming);
+    items.extend(minutes);
+    items.extend(outgoing);
     items.sort_by(|a, b| {
         b.overdue
             .cmp(&a.overdue)

@@ -260,7 +260,7 @@ pub async fn one_run(o: &Opts, pg: Option<&str>, target_rate: f64, expect_capaci
     if let Some(a) = pg {
         server::drop_pg(a, &url).await;
     }
-    let _ = std::fs::remove_dir_all(&dir);
+    crate::server::cleanup(&dir);
     Ok(RunOut {
         signin,
         open,

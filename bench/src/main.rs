@@ -222,7 +222,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
                 );
                 data.insert(name.into(), serde_json::to_value(&rep)?);
             }
-            let _ = std::fs::remove_dir_all(&dir);
+            server::cleanup(&dir);
             body += "\nEach tampering is made directly in the database inside a transaction, `yishi::audit::verify` (the code behind \
                      `yishi audit verify` and `GET /api/v1/audit/verify`) runs inside the same transaction, then it is rolled back. \
                      Kinds: edit one column of one entry (every column); edit and recompute that entry's own hash; delete an entry; \
@@ -295,7 +295,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
                 if let Some(a) = admin {
                     server::drop_pg(a, &url).await;
                 }
-                let _ = std::fs::remove_dir_all(&dir);
+                server::cleanup(&dir);
             }
             body += "\nEach cycle: concurrent writers run the workloads against a release `yishi serve`; after a random 150–1500 ms the \
                      process gets SIGKILL; one restart in ten is itself killed 5–150 ms into start-up; then the server is restarted on the \
@@ -377,7 +377,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
                 if let Some(a) = admin {
                     server::drop_pg(a, &url).await;
                 }
-                let _ = std::fs::remove_dir_all(&dir);
+                server::cleanup(&dir);
             }
             body += &format!(
                 "\n{ops} operations, {concurrency} in flight: ballots by {} voters on {items} items (a quarter sent twice at once), \

@@ -201,7 +201,7 @@ pub async fn one_run(o: &Opts, pg: Option<&str>, workers: usize) -> Result<RunOu
     if let Some(a) = pg {
         server::drop_pg(a, &url).await;
     }
-    let _ = std::fs::remove_dir_all(&dir);
+    crate::server::cleanup(&dir);
     Ok(RunOut {
         instances: stats,
         steps,

@@ -204,7 +204,7 @@ async fn ceilings_step(o: &Opts) -> Result<Ceil> {
         },
         &o.doc,
     )?;
-    let _ = std::fs::remove_dir_all(&dir);
+    server::cleanup(&dir);
     Ok(c)
 }
 
@@ -224,7 +224,7 @@ async fn authz_step(o: &Opts) -> Result<()> {
             a.allowed_share * 100.0
         );
         rs.push(a);
-        let _ = std::fs::remove_dir_all(&dir);
+        server::cleanup(&dir);
     }
     let one = median_f(rs.iter().map(|a| a.decisions_per_s_1).collect());
     let many = median_f(rs.iter().map(|a| a.decisions_per_s_n).collect());
@@ -331,7 +331,7 @@ async fn scenario_q_step(o: &Opts, ceil: &Ceil) -> Result<()> {
         }
         mem.push(watch.finish().await);
         drop(proc);
-        let _ = std::fs::remove_dir_all(&dir);
+        server::cleanup(&dir);
     }
     let mut body = format!(
         "{} signed-in members, one connection each; fresh SQLite database (demo unit + members). Target: each read ≥ 25% of the trivial-handler ceiling ({:.0} req/s).\n\n\

@@ -76,7 +76,8 @@ pub async fn start_yishi(bin: &Path, database_url: &str, dir: &Path, port: Optio
         .env("YISHI_DATA_DIR", dir.join("data"))
         .env("YISHI_DIST", dir.join("dist"))
         .env("YISHI_TEST_CLOCK", "1")
-        .env("RUST_LOG", "warn")
+        // YISHI_BENCH_SERVER_LOG=sqlx::query=debug counts a request's statements in yishi-<port>.log.
+        .env("RUST_LOG", std::env::var("YISHI_BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into()))
         .stdout(Stdio::null())
         .stderr(Stdio::from(log))
         .spawn()
@@ -193,4 +194,14 @@ pub fn scratch(tag: &str) -> Result<PathBuf> {
     let d = std::env::temp_dir().join(format!("yishi-bench-{tag}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]));
     std::fs::create_dir_all(&d)?;
     Ok(d)
+}
+
+/// Removes a run's scratch directory, unless `YISHI_BENCH_KEEP` is set (then the database
+/// and the server's log stay for a look afterwards, and the path is printed).
+pub fn cleanup(dir: &Path) {
+    if std::env::var_os("YISHI_BENCH_KEEP").is_some() {
+        eprintln!("[bench] kept {}", dir.display());
+        return;
+    }
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -316,11 +316,5 @@ pub async fn principal_of(db: &impl ConnectionTrait, unit: &str) -> AppResult<Op
 
 /// Display names of users, for views.
 pub async fn names(db: &impl ConnectionTrait, ids: &[String]) -> AppResult<std::collections::BTreeMap<String, String>> {
-    let mut out = std::collections::BTreeMap::new();
-    for id in ids {
-        if !out.contains_key(id) {
-            out.insert(id.clone(), crate::org::display_name(db, id).await?);
-        }
-    }
-    Ok(out)
+    crate::org::display_names(db, ids).await
 }

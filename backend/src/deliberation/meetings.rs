@@ -12,7 +12,7 @@ use crate::store::entities::{
 use crate::trail::{self, Change};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -750,10 +750,43 @@ pub async fn view(state: &AppState, ctx: &Ctx, m: &meetings::Model) -> AppResult
         .into_iter()
         .map(|p| (p.id.clone(), p))
         .collect();
-    let mut participations_of: BTreeMap<String, Vec<ballot_participations::Model>> = BTreeMap::new();
-    for b in ballot_participations::Entity::find().filter(ballot_participations::Column::MeetingId.eq(m.id.clone())).all(db).await? {
-        participations_of.entry(b.item_id.clone()).or_default().push(b);
+    // Who voted is for record readers only; everyone else needs the count per item and their
+    // own receipt, so they get one grouped row per item instead of a row per ballot.
+    let mut voters_of: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut cast_of: BTreeMap<String, i64> = BTreeMap::new();
+    if record_reader {
+        let rows: Vec<(String, String)> = ballot_participations::Entity::find()
+            .select_only()
+            .column(ballot_participations::Column::ItemId)
+            .column(ballot_participations::Column::VoterId)
+            .filter(ballot_participations::Column::MeetingId.eq(m.id.clone()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        for (item, voter) in rows {
+            *cast_of.entry(item.clone()).or_default() += 1;
+            voters_of.entry(item).or_default().push(voter);
+        }
+    } else {
+        let rows: Vec<(String, i64)> = ballot_participations::Entity::find()
+            .select_only()
+            .column(ballot_participations::Column::ItemId)
+            .column_as(ballot_participations::Column::Id.count(), "n")
+            .filter(ballot_participations::Column::MeetingId.eq(m.id.clone()))
+            .group_by(ballot_participations::Column::ItemId)
+            .into_tuple()
+            .all(db)
+            .await?;
+        cast_of.extend(rows);
     }
+    let mine: BTreeMap<String, ballot_participations::Model> = ballot_participations::Entity::find()
+        .filter(ballot_participations::Column::MeetingId.eq(m.id.clone()))
+        .filter(ballot_participations::Column::VoterId.eq(ctx.user_id.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|b| (b.item_id.clone(), b))
+        .collect();
     let my_ballots: BTreeMap<String, ballots::Model> = ballots::Entity::find()
         .filter(ballots::Column::MeetingId.eq(m.id.clone()))
         .filter(ballots::Column::VoterId.eq(ctx.user_id.clone()))
@@ -773,13 +806,12 @@ pub async fn view(state: &AppState, ctx: &Ctx, m: &meetings::Model) -> AppResult
             statements_of.entry(st.item_id.clone()).or_default().push(st);
         }
     }
-    let no_participations = Vec::new();
     for i in items {
         let p = proposals.get(&i.proposal_id).ok_or_else(|| AppError::internal(format!("agenda item {} without its proposal", i.id)))?;
         let recused = json_ids(&i.recused);
         let i_am_recused = recused.contains(&ctx.user_id);
-        let participations = participations_of.get(&i.id).unwrap_or(&no_participations);
-        let voted_by_me = participations.iter().any(|b| b.voter_id == ctx.user_id);
+        let my_receipt = mine.get(&i.id);
+        let voted_by_me = my_receipt.is_some();
         let eligible: Vec<String> = should.iter().filter(|u| !recused.contains(u)).cloned().collect();
         let mut item = json!({
             "id": i.id, "proposal_id": p.id, "title": p.title, "proposal_title": p.title, "category": p.category,
@@ -789,12 +821,12 @@ pub async fn view(state: &AppState, ctx: &Ctx, m: &meetings::Model) -> AppResult
         });
         if !i_am_recused {
             // R09: a recused member sees neither the count nor the result of the vote.
-            item["ballots_cast"] = json!(participations.len());
+            item["ballots_cast"] = json!(cast_of.get(&i.id).copied().unwrap_or(0));
             item["tally"] = i.tally.as_deref().and_then(|t| serde_json::from_str::<Value>(t).ok()).unwrap_or(Value::Null);
             item["majority"] = json!(i.majority);
             item["decision"] = decision_view(&i);
         }
-        if let Some(mine) = participations.iter().find(|b| b.voter_id == ctx.user_id) {
+        if let Some(mine) = my_receipt {
             // The caller's receipt (super::voting::receipt_of, from the rows read above).
             let named = my_ballots.get(&i.id);
             item["my_ballot"] = json!({
@@ -808,7 +840,7 @@ pub async fn view(state: &AppState, ctx: &Ctx, m: &meetings::Model) -> AppResult
             item["statements"] = json!(sts.iter().map(|s| json!({
                 "seq": s.seq, "speaker_id": s.speaker_id, "role": s.role, "stance": s.stance, "text": s.text, "at": s.created_at,
             })).collect::<Vec<_>>());
-            item["voted"] = json!(participations.iter().map(|b| b.voter_id.clone()).collect::<Vec<_>>());
+            item["voted"] = json!(voters_of.get(&i.id).cloned().unwrap_or_default());
         }
         let mut actions: Vec<&str> = Vec::new();
         if st == MeetingState::Open {
