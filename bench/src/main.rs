@@ -103,6 +103,8 @@ enum Cmd {
         #[arg(long)]
         postgres: bool,
     },
+    /// Re-renders the document from its figures (docs/performance.json) without measuring.
+    Render,
     /// Stores a Markdown section (from scripts: schemathesis, cargo fuzz) into the results.
     Section {
         #[arg(long)]
@@ -458,7 +460,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
             }
             // Earlier runs of this section (newest first, at most five), for before/after comparisons.
             let mut history: Vec<serde_json::Value> = Vec::new();
-            if let Some(prev) = report::load_all().remove(key) {
+            if let Some(prev) = report::load_all(&cli.doc).remove(key) {
                 let figures: serde_json::Map<String, serde_json::Value> = measured
                     .iter()
                     .filter_map(|x| prev.data.get(&x.label).map(|v| (x.label.clone(), v.clone())))
@@ -537,6 +539,10 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
                 },
                 &cli.doc,
             )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Render => {
+            std::fs::write(&cli.doc, report::render(&report::load_all(&cli.doc)))?;
             Ok(ExitCode::SUCCESS)
         }
         Cmd::TrivialServer { .. } => Ok(ExitCode::SUCCESS),

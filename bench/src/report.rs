@@ -90,15 +90,16 @@ pub fn command_line() -> String {
     format!("scripts/bench.sh {}", args.join(" ")).trim().to_string()
 }
 
-pub fn results_path() -> PathBuf {
-    std::env::var_os("YISHI_BENCH_RESULTS").map(PathBuf::from).unwrap_or_else(|| {
-        let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/tmp"));
-        home.join(".cache/yishi-bench/results.json")
-    })
+/// The figures behind `doc`: `docs/performance.json` beside `docs/performance.md`, committed
+/// with it, so a fresh clone (or another machine) re-renders every section, not only the ones
+/// it ran itself. `YISHI_BENCH_RESULTS` points elsewhere (a scratch run with `--doc /tmp/x.md`
+/// keeps its figures in `/tmp/x.json` anyway).
+pub fn results_path(doc: &Path) -> PathBuf {
+    std::env::var_os("YISHI_BENCH_RESULTS").map(PathBuf::from).unwrap_or_else(|| doc.with_extension("json"))
 }
 
-pub fn load_all() -> BTreeMap<String, Section> {
-    std::fs::read(results_path())
+pub fn load_all(doc: &Path) -> BTreeMap<String, Section> {
+    std::fs::read(results_path(doc))
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
         .unwrap_or_default()
@@ -106,9 +107,9 @@ pub fn load_all() -> BTreeMap<String, Section> {
 
 /// Stores `section` under `key` and re-renders `doc`.
 pub fn save(key: &str, section: Section, doc: &Path) -> Result<()> {
-    let mut all = load_all();
+    let mut all = load_all(doc);
     all.insert(key.to_string(), section);
-    let p = results_path();
+    let p = results_path(doc);
     if let Some(d) = p.parent() {
         std::fs::create_dir_all(d)?;
     }
@@ -128,6 +129,7 @@ pub const ORDER: &[&str] = &[
     "memory",
     "pdf",
     "bigdata",
+    "bigdata_pg",
     "crash",
     "races",
     "tamper",

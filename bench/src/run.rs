@@ -63,7 +63,7 @@ fn median_f(mut v: Vec<f64>) -> f64 {
 }
 
 pub async fn run(o: &Opts) -> Result<()> {
-    let mut ceil = report::load_all()
+    let mut ceil = report::load_all(&o.doc)
         .get("ceilings")
         .and_then(|s| serde_json::from_value::<Ceil>(s.data.clone()).ok())
         .unwrap_or_default();
