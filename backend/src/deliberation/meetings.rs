@@ -115,10 +115,19 @@ pub async fn present_members(db: &impl ConnectionTrait, m: &meetings::Model) -> 
 /// The quorum ratio of a meeting: the strictest of default, meeting type and agenda categories (R08).
 pub async fn required_ratio(db: &impl ConnectionTrait, m: &meetings::Model) -> AppResult<Ratio> {
     let settings = crate::org::settings(db, &m.unit_id).await?;
-    let mut cats: Vec<Category> = Vec::new();
-    for i in items_of(db, &m.id).await? {
-        cats.push(p_category(&load_proposal(db, &i.proposal_id).await?)?);
-    }
+    // The agenda's categories in one query (a meeting may have a hundred items).
+    let ids: Vec<String> = items_of(db, &m.id).await?.into_iter().map(|i| i.proposal_id).collect();
+    let raw: Vec<String> = proposals::Entity::find()
+        .select_only()
+        .column(proposals::Column::Category)
+        .filter(proposals::Column::Id.is_in(ids))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let cats = raw
+        .iter()
+        .map(|c| c.parse::<Category>().map_err(|_| AppError::internal(format!("bad category {c}"))))
+        .collect::<AppResult<Vec<Category>>>()?;
     Ok(settings.quorum.required(m_type(m)?, &cats))
 }
 

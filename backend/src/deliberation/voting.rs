@@ -8,11 +8,11 @@ use crate::audit::{self, NewEntry};
 use crate::error::{AppError, AppResult};
 use crate::http::api::Ctx;
 use crate::state::AppState;
-use crate::store::entities::{ballot_participations, ballots, meeting_items, meetings, proposals, secret_tallies, statements};
+use crate::store::entities::{attendance, ballot_participations, ballots, meeting_items, meetings, proposals, secret_tallies, statements};
 use crate::trail::{self, Change};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -84,6 +84,12 @@ struct ItemCtx {
 
 impl ItemCtx {
     async fn load(db: &impl ConnectionTrait, ctx: &Ctx, meeting_id: &str, proposal_id: &str) -> AppResult<ItemCtx> {
+        Self::load_with(db, ctx, meeting_id, proposal_id, true).await
+    }
+
+    /// `with_present = false` leaves `present` empty: for a ballot, which asks only about the
+    /// caller's own attendance (one row instead of every member's, see `cast`).
+    async fn load_with(db: &impl ConnectionTrait, ctx: &Ctx, meeting_id: &str, proposal_id: &str, with_present: bool) -> AppResult<ItemCtx> {
         let m = load_meeting(db, meeting_id).await?;
         if !may_read_meeting(db, ctx, &m).await? {
             return Err(AppError::not_found());
@@ -103,7 +109,7 @@ impl ItemCtx {
         let p = load_proposal(db, proposal_id).await?;
         let should = should_attend(db, &m).await?;
         let recused = json_ids(&item.recused);
-        let present = present_members(db, &m).await?;
+        let present = if with_present { present_members(db, &m).await? } else { Vec::new() };
         Ok(ItemCtx { m, item, p, should, recused, present })
     }
 
@@ -405,7 +411,10 @@ pub async fn cast(state: &AppState, ctx: &Ctx, meeting_id: &str, proposal_id: &s
     let opinion = opt_text("opinion", req.opinion.as_deref(), 2000)?;
     let now = state.clock.now();
     let tx = state.db.begin_write().await?;
-    let c = ItemCtx::load(&*tx, ctx, meeting_id, proposal_id).await?;
+    // A ballot is the hot path of a meeting (every member at once): it reads the caller's
+    // own attendance and receipt, and the whole attendance and ballot lists only for the
+    // principal's R10 check — each row read costs a round trip to SQLite's thread.
+    let mut c = ItemCtx::load_with(&*tx, ctx, meeting_id, proposal_id, false).await?;
     c.require_open()?;
     match c.item_state()? {
         ItemState::Voting => {}
@@ -426,19 +435,38 @@ pub async fn cast(state: &AppState, ctx: &Ctx, meeting_id: &str, proposal_id: &s
     if c.recused.iter().any(|u| u == me) {
         return Err(AppError::rule("R09", "您对该议题须回避，不参加表决"));
     }
-    if !c.present.iter().any(|u| u == me) {
+    let mine_present = attendance::Entity::find()
+        .filter(attendance::Column::MeetingId.eq(meeting_id))
+        .filter(attendance::Column::UserId.eq(me))
+        .filter(attendance::Column::Status.eq(AttendanceStatus::Present.as_str()))
+        .one(&*tx)
+        .await?
+        .is_some();
+    if !mine_present {
         return Err(AppError::rule("R08", "您未登记出席本次会议，不能投票；缺席成员可在会前提交书面意见"));
     }
     let mode: VoteMode = c.item.mode.as_deref().unwrap_or("named").parse()?;
-    let participations = ballot_participations::Entity::find().filter(ballot_participations::Column::ItemId.eq(c.item.id.clone())).all(&*tx).await?;
-    if participations.iter().any(|b| b.voter_id == me) {
+    let voted_already = ballot_participations::Entity::find()
+        .filter(ballot_participations::Column::ItemId.eq(c.item.id.clone()))
+        .filter(ballot_participations::Column::VoterId.eq(me))
+        .one(&*tx)
+        .await?
+        .is_some();
+    if voted_already {
         return Err(AppError::rule("R11", "每位成员对每个议题只能投一票，已投的票不能更改"));
     }
     // R10: in a named vote the principal votes last.
     let is_principal = ctx.has(Role::Principal) || c.m.chair_id.as_deref() == Some(me);
     if mode.is_named() && is_principal {
-        let waiting: Vec<String> =
-            c.present_eligible().into_iter().filter(|u| u != me && !participations.iter().any(|b| &b.voter_id == u)).collect();
+        c.present = present_members(&*tx, &c.m).await?;
+        let voters: Vec<String> = ballot_participations::Entity::find()
+            .select_only()
+            .column(ballot_participations::Column::VoterId)
+            .filter(ballot_participations::Column::ItemId.eq(c.item.id.clone()))
+            .into_tuple()
+            .all(&*tx)
+            .await?;
+        let waiting: Vec<String> = c.present_eligible().into_iter().filter(|u| u != me && !voters.contains(u)).collect();
         if !waiting.is_empty() {
             let n = names(&*tx, &waiting).await?;
             return Err(AppError::rule(
@@ -523,13 +551,20 @@ pub async fn cast(state: &AppState, ctx: &Ctx, meeting_id: &str, proposal_id: &s
         permanent: false,
     })
     .await?;
+    // The chair's live count: ballots so far and members present who may vote (counted in SQL).
+    let cast_n = ballot_participations::Entity::find().filter(ballot_participations::Column::ItemId.eq(c.item.id.clone())).count(&*tx).await?;
+    let eligible = c.eligible();
+    let pe = attendance::Entity::find()
+        .filter(attendance::Column::MeetingId.eq(meeting_id))
+        .filter(attendance::Column::Status.eq(AttendanceStatus::Present.as_str()))
+        .filter(attendance::Column::UserId.is_in(eligible.clone()))
+        .count(&*tx)
+        .await?;
     tx.commit().await?;
-    let cast_n = participations.len() + 1;
     let chair = chair_and_clerks(&state.db.conn, &c.m).await?;
-    let pe = c.present_eligible().len();
     state.events.publish(chair, "vote", json!({
         "kind": "ballot_count", "meeting_id": meeting_id, "proposal_id": proposal_id,
-        "ballots_cast": cast_n, "present_eligible": pe, "eligible": c.eligible().len(),
+        "ballots_cast": cast_n, "present_eligible": pe, "eligible": eligible.len(),
     }));
     let receipt = json!({
         "receipt_id": receipt_id, "meeting_id": meeting_id, "proposal_id": proposal_id, "mode": mode.as_str(),
