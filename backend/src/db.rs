@@ -81,7 +81,9 @@ impl Db {
             ensure_sqlite_dir(url)?;
         }
         let mut opts = ConnectOptions::new(url.to_string());
-        opts.sqlx_logging(false).connect_timeout(Duration::from_secs(10));
+        // YISHI_SQL_LOG=1 (with RUST_LOG=sqlx::query=info) logs every statement: for finding
+        // where a request's queries go (docs/operations.md).
+        opts.sqlx_logging(std::env::var_os("YISHI_SQL_LOG").is_some()).connect_timeout(Duration::from_secs(10));
         if is_sqlite {
             opts.max_connections(8).min_connections(1);
             let sync = if sqlite_file(url).is_some() { SqliteSynchronous::Normal } else { SqliteSynchronous::Full };
