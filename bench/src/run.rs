@@ -305,7 +305,8 @@ async fn scenario_q_step(o: &Opts, ceil: &Ceil) -> Result<()> {
     for r in 0..o.runs {
         let dir = server::scratch("q")?;
         let url = server::fresh_database(&dir, None, "q").await?;
-        let seeded = seed::seed(&url, &[("member", o.users, None)]).await?;
+        // The demo's business data too: its published minutes are the open publications read here.
+        let seeded = seed::seed_with_flows(&url, &[("member", o.users, None)], &dir.join("data")).await?;
         let proc = server::start_yishi(&bin, &url, &dir, None).await?;
         let watch = MemWatch::start(proc.pid());
         let routes = scenarios::routes(&proc.base).await?;
@@ -334,7 +335,7 @@ async fn scenario_q_step(o: &Opts, ceil: &Ceil) -> Result<()> {
         server::cleanup(&dir);
     }
     let mut body = format!(
-        "{} signed-in members, one connection each; fresh SQLite database (demo unit + members). Target: each read ≥ 25% of the trivial-handler ceiling ({:.0} req/s).\n\n\
+        "{} signed-in members, one connection each; fresh SQLite database: the demo unit with the demo's business data (its published minutes are the open publications read here), the members, and ten proposals on a noticed meeting (so the members may open them, R07). Target: each read ≥ 25% of the trivial-handler ceiling ({:.0} req/s).\n\n\
          | endpoint | capacity | ratio to ceiling | target met | p50 (paced at 80%) | p99 (paced at 80%) | server CPU per request (trivial: {:.3} ms) | errors |\n| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |\n",
         o.users, ceil.trivial_rps, ceil.trivial_server_cpu_ms
     );

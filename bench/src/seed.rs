@@ -31,9 +31,28 @@ fn e(x: impl std::fmt::Display) -> anyhow::Error {
 /// (`("member", 59)` → bench_member_001…059 with role member; `section` puts handlers and
 /// section heads into that demo section).
 pub async fn seed(database_url: &str, extra: &[(&str, usize, Option<&str>)]) -> Result<Seeded> {
+    seed_opts(database_url, extra, None).await
+}
+
+/// [`seed`], plus the demo's business data (proposals, meetings, published minutes, documents
+/// in various states) made by the demo's own code before the extra accounts are added — as
+/// `yishi demo` does, with `data_dir` for its files (the archive's PDFs).
+pub async fn seed_with_flows(database_url: &str, extra: &[(&str, usize, Option<&str>)], data_dir: &std::path::Path) -> Result<Seeded> {
+    seed_opts(database_url, extra, Some(data_dir)).await
+}
+
+async fn seed_opts(database_url: &str, extra: &[(&str, usize, Option<&str>)], flows_data_dir: Option<&std::path::Path>) -> Result<Seeded> {
     let db = yishi::startup::prepare_database(database_url).await?;
     let now = chrono::Utc::now();
     let org = yishi::demo::seed_org(&db, now, "").await.map_err(e)?;
+    if let Some(dir) = flows_data_dir {
+        let mut config = yishi::config::Config::from_env(Some("127.0.0.1:0".parse()?), Some(database_url.to_string()))?;
+        config.data_dir = dir.to_path_buf();
+        let app = yishi::startup::Application::build(config).await?;
+        app.state.authz.reload(&app.state.db.conn).await.map_err(e)?;
+        yishi::demo::seed_flows(&app.state, &org).await.map_err(e)?;
+        app.state.db.conn.clone().close().await?;
+    }
     let hash = yishi::auth::hash_password(PASSWORD).map_err(e)?;
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let tx = db.conn.begin().await?;
