@@ -93,6 +93,12 @@ pub async fn ensure_head(db: &impl ConnectionTrait) -> AppResult<()> {
     Ok(())
 }
 
+/// The chain's last sequence number: every committed change appends to the chain in its own
+/// transaction, so a different number means something changed (the to-do cache's key).
+pub async fn head_seq(db: &impl ConnectionTrait) -> AppResult<i64> {
+    Ok(audit_head::Entity::find_by_id(1).one(db).await?.map(|h| h.seq).unwrap_or(0))
+}
+
 /// Appends one entry inside the caller's transaction. Returns its sequence number.
 pub async fn append(
     tx: &impl ConnectionTrait,

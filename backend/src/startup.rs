@@ -36,6 +36,7 @@ impl Application {
             config: Arc::new(config.clone()),
             authz,
             events: EventBus::default(),
+            tasks: crate::tasks::TaskCache::default(),
         };
         let listener = TcpListener::bind(config.addr).await?;
         Ok(Application { listener, state })

@@ -13,5 +13,7 @@ pub struct AppState {
     pub clock: Clock,
     pub authz: Authz,
     pub events: EventBus,
+    /// Each person's last to-do list, valid while nothing changed (`crate::tasks`).
+    pub tasks: crate::tasks::TaskCache,
 }
 

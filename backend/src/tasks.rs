@@ -5,6 +5,8 @@ use crate::error::AppResult;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Task {
@@ -21,6 +23,56 @@ pub struct Task {
     pub on_behalf_of: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub on_behalf_of_name: Option<String>,
+}
+
+/// The last to-do list of each person, with the audit chain's head and the time it was
+/// computed. A hit needs one statement (the head) instead of the five providers' dozens:
+/// every committed change — on any instance, since the head is in the database — appends to
+/// the chain in its own transaction, so an unchanged head means nothing the list is made of
+/// has changed. The entry also expires after [`FRESH_SECS`] of (the server's) time, because
+/// "overdue" follows the clock, not the data.
+#[derive(Clone, Default)]
+pub struct TaskCache(Arc<Mutex<HashMap<String, Cached>>>);
+
+struct Cached {
+    head: i64,
+    at: DateTime<Utc>,
+    tasks: Arc<Vec<Task>>,
+}
+
+pub const FRESH_SECS: i64 = 15;
+/// Beyond this many people the cache starts over (a bound on memory, not an LRU).
+const MAX_ENTRIES: usize = 20_000;
+
+impl TaskCache {
+    fn get(&self, user_id: &str, head: i64, now: DateTime<Utc>) -> Option<Arc<Vec<Task>>> {
+        let map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let c = map.get(user_id)?;
+        let age = now.signed_duration_since(c.at);
+        (c.head == head && age >= chrono::Duration::zero() && age < chrono::Duration::seconds(FRESH_SECS)).then(|| c.tasks.clone())
+    }
+
+    fn put(&self, user_id: &str, head: i64, at: DateTime<Utc>, tasks: Arc<Vec<Task>>) {
+        let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if map.len() >= MAX_ENTRIES {
+            map.clear();
+        }
+        map.insert(user_id.to_string(), Cached { head, at, tasks });
+    }
+}
+
+/// The caller's to-do list, from [`TaskCache`] when nothing changed since it was computed.
+pub async fn for_user_cached(state: &AppState, user_id: &str) -> AppResult<Arc<Vec<Task>>> {
+    // The head is read before the lists: a change committed meanwhile leaves a newer head,
+    // so the entry stored below is never taken for a state it did not see.
+    let head = crate::audit::head_seq(&state.db.conn).await?;
+    let now = state.clock.now();
+    if let Some(hit) = state.tasks.get(user_id, head, now) {
+        return Ok(hit);
+    }
+    let tasks = Arc::new(for_user(state, user_id).await?);
+    state.tasks.put(user_id, head, now, tasks.clone());
+    Ok(tasks)
 }
 
 pub async fn for_user(state: &AppState, user_id: &str) -> AppResult<Vec<Task>> {

@@ -53,8 +53,8 @@ async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 async fn my_tasks(State(state): State<AppState>, ctx: Ctx) -> AppResult<Json<Value>> {
-    let items = crate::tasks::for_user(&state, &ctx.user_id).await?;
-    Ok(Json(json!({ "items": items })))
+    let items = crate::tasks::for_user_cached(&state, &ctx.user_id).await?;
+    Ok(Json(json!({ "items": &*items })))
 }
 
 async fn events(State(state): State<AppState>, ctx: Ctx) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
