@@ -105,3 +105,38 @@ pub async fn for_user(state: &AppState, user_id: &str) -> AppResult<Vec<Task>> {
     });
     Ok(items)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn task() -> Task {
+        Task {
+            kind: "k".into(),
+            object_type: "o".into(),
+            object_id: "1".into(),
+            title: "t".into(),
+            unit_id: "u".into(),
+            due_at: None,
+            overdue: false,
+            on_behalf_of: None,
+            on_behalf_of_name: None,
+        }
+    }
+
+    #[test]
+    fn cached_list_is_served_only_for_the_same_audit_head_and_for_fifteen_seconds() {
+        let c = TaskCache::default();
+        let t0 = DateTime::parse_from_rfc3339("2026-12-04T08:00:00Z").unwrap().with_timezone(&Utc);
+        c.put("a", 7, t0, Arc::new(vec![task()]));
+        assert!(c.get("a", 7, t0 + chrono::Duration::seconds(14)).is_some());
+        // Something changed (any committed change appends to the audit chain).
+        assert!(c.get("a", 8, t0).is_none());
+        // Time moved on ("overdue" follows the clock), or back (a test clock).
+        assert!(c.get("a", 7, t0 + chrono::Duration::seconds(FRESH_SECS)).is_none());
+        assert!(c.get("a", 7, t0 - chrono::Duration::seconds(1)).is_none());
+        // Another person's list is never served.
+        assert!(c.get("b", 7, t0).is_none());
+    }
+}
