@@ -196,3 +196,18 @@ fn ensure_sqlite_dir(url: &str) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Locks one row of `table` for the rest of the transaction before the caller reads it
+/// (PostgreSQL `SELECT … FOR UPDATE`; on SQLite the single writer already excludes every
+/// other writer, so nothing is sent). Concurrent actions on one object then run one after
+/// the other, each seeing the other's commit, instead of both reading the same version and
+/// the later one failing its version check with a 409 it did nothing to deserve — e.g. three
+/// sections giving their countersign opinions at the same moment (D05, R42).
+pub async fn lock_row(tx: &impl ConnectionTrait, table: &str, id: &str) -> AppResult<()> {
+    if tx.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    let sql = format!("SELECT 1 FROM \"{table}\" WHERE \"id\" = $1 FOR UPDATE");
+    tx.execute_raw(sea_orm::Statement::from_sql_and_values(DbBackend::Postgres, sql, [id.into()])).await?;
+    Ok(())
+}

@@ -291,6 +291,26 @@ async fn countersigning(t: &T) -> String {
     id
 }
 
+/// D05, R42: the countersigning sections answer at the same moment and every answer is taken
+/// (none is refused as a conflict it did not cause); the document moves on once, after both.
+#[tokio::test]
+async fn d05_r42_simultaneous_countersign_opinions_are_all_recorded() {
+    let t = T::new().await;
+    for round in 0..5 {
+        let id = countersigning(&t).await;
+        let (a, b) = tokio::join!(
+            t.post("wuhua", &id, "countersign-opinions", json!({"stance": "agree"})),
+            t.post("zhengkai", &id, "countersign-opinions", json!({"stance": "agree_with_changes", "text": "补充耕地占补平衡说明"})),
+        );
+        assert_eq!((a.status, b.status), (200, 200), "round {round}: {} / {}", a.body, b.body);
+        let d = t.doc(&id).await;
+        assert_eq!(d["state"], "consolidating", "round {round}");
+        assert_eq!(d["countersigns"].as_array().unwrap().len(), 2, "round {round}");
+        let moved: Vec<&Value> = d["trail"].as_array().unwrap().iter().filter(|e| e["action"] == "outgoing.countersign.opinion" && e["to_state"] == "consolidating").collect();
+        assert_eq!(moved.len(), 1, "round {round}: {moved:?}");
+    }
+}
+
 /// D05: parallel countersign; each head answers agree / agree with changes (text) /
 /// disagree (reason); consolidation only after every opinion.
 #[tokio::test]

@@ -195,6 +195,8 @@ fn check_version(l: &Loaded, if_match: Option<i32>) -> AppResult<()> {
 
 /// Loads the document in the write transaction and refuses (404) callers who may not see it (D13).
 async fn load_visible(tx: &impl ConnectionTrait, ctx: &Ctx, id: &str, today: NaiveDate) -> AppResult<(Loaded, OrgSnapshot)> {
+    // Every caller is a write transaction: co-handling sections act on one document at once.
+    crate::db::lock_row(tx, "incoming_documents", id).await?;
     let l = Loaded::load(tx, id).await?;
     let org = OrgSnapshot::load(tx, &l.doc.unit_id).await?;
     let viewer = Viewer::load(tx, &l.doc.unit_id, &ctx.user_id, today, &l.doc.id).await?;

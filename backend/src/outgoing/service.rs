@@ -61,6 +61,7 @@ impl Op {
     pub async fn begin(state: &AppState, id: &str) -> AppResult<Op> {
         let tx = state.db.begin_write().await?;
         let now = state.clock.now();
+        crate::db::lock_row(&*tx, "outgoing_documents", id).await?;
         let doc = Doc::load(&*tx, id).await?;
         let org = Org::load(&*tx, &doc.d.unit_id, local_date(now)).await?;
         Ok(Op { tx, now, doc, org })
