@@ -114,21 +114,53 @@ pub async fn present_members(db: &impl ConnectionTrait, m: &meetings::Model) -> 
 
 /// The quorum ratio of a meeting: the strictest of default, meeting type and agenda categories (R08).
 pub async fn required_ratio(db: &impl ConnectionTrait, m: &meetings::Model) -> AppResult<Ratio> {
+    let items = items_of(db, &m.id).await?;
+    ratio_for(db, m, agenda_proposals(db, &items).await?.values()).await
+}
+
+/// [`required_ratio`] from the agenda's proposals already read.
+async fn ratio_for<'a>(db: &impl ConnectionTrait, m: &meetings::Model, agenda: impl Iterator<Item = &'a proposals::Model>) -> AppResult<Ratio> {
     let settings = crate::org::settings(db, &m.unit_id).await?;
-    // The agenda's categories in one query (a meeting may have a hundred items).
-    let ids: Vec<String> = items_of(db, &m.id).await?.into_iter().map(|i| i.proposal_id).collect();
-    let raw: Vec<String> = proposals::Entity::find()
-        .select_only()
-        .column(proposals::Column::Category)
+    let cats = agenda.map(p_category).collect::<AppResult<Vec<Category>>>()?;
+    Ok(settings.quorum.required(m_type(m)?, &cats))
+}
+
+/// The proposals of the agenda `items`, by id, in one query (a meeting may have a hundred items).
+async fn agenda_proposals(db: &impl ConnectionTrait, items: &[meeting_items::Model]) -> AppResult<BTreeMap<String, proposals::Model>> {
+    let ids: Vec<String> = items.iter().map(|i| i.proposal_id.clone()).collect();
+    Ok(proposals::Entity::find()
         .filter(proposals::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id.clone(), p))
+        .collect())
+}
+
+/// The meeting's statements grouped by item, each in order, in one query.
+async fn statements_by_item(db: &impl ConnectionTrait, meeting_id: &str) -> AppResult<BTreeMap<String, Vec<statements::Model>>> {
+    let mut out: BTreeMap<String, Vec<statements::Model>> = BTreeMap::new();
+    for st in statements::Entity::find().filter(statements::Column::MeetingId.eq(meeting_id)).order_by_asc(statements::Column::Seq).all(db).await? {
+        out.entry(st.item_id.clone()).or_default().push(st);
+    }
+    Ok(out)
+}
+
+/// Who voted on each item of the meeting (not how), in one query.
+async fn voters_by_item(db: &impl ConnectionTrait, meeting_id: &str) -> AppResult<BTreeMap<String, Vec<String>>> {
+    let rows: Vec<(String, String)> = ballot_participations::Entity::find()
+        .select_only()
+        .column(ballot_participations::Column::ItemId)
+        .column(ballot_participations::Column::VoterId)
+        .filter(ballot_participations::Column::MeetingId.eq(meeting_id))
         .into_tuple()
         .all(db)
         .await?;
-    let cats = raw
-        .iter()
-        .map(|c| c.parse::<Category>().map_err(|_| AppError::internal(format!("bad category {c}"))))
-        .collect::<AppResult<Vec<Category>>>()?;
-    Ok(settings.quorum.required(m_type(m)?, &cats))
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (item, voter) in rows {
+        out.entry(item).or_default().push(voter);
+    }
+    Ok(out)
 }
 
 /// Who may read the original record (R11): principal, clerk, inspectors, or with the principal's recorded approval.
@@ -636,26 +668,13 @@ pub async fn original_record(db: &impl ConnectionTrait, m: &meetings::Model) -> 
     let mut items_out = Vec::new();
     // One query per kind of row for the whole agenda (a meeting may have a hundred items).
     let items = items_of(db, &m.id).await?;
-    let proposal_ids: Vec<String> = items.iter().map(|i| i.proposal_id.clone()).collect();
-    let proposals: BTreeMap<String, proposals::Model> = proposals::Entity::find()
-        .filter(proposals::Column::Id.is_in(proposal_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id.clone(), p))
-        .collect();
-    let mut statements_of: BTreeMap<String, Vec<statements::Model>> = BTreeMap::new();
-    for st in statements::Entity::find().filter(statements::Column::MeetingId.eq(m.id.clone())).order_by_asc(statements::Column::Seq).all(db).await? {
-        statements_of.entry(st.item_id.clone()).or_default().push(st);
-    }
+    let proposals = agenda_proposals(db, &items).await?;
+    let mut statements_of = statements_by_item(db, &m.id).await?;
     let mut ballots_of: BTreeMap<String, Vec<ballots::Model>> = BTreeMap::new();
     for b in ballots::Entity::find().filter(ballots::Column::MeetingId.eq(m.id.clone())).order_by_asc(ballots::Column::CastAt).all(db).await? {
         ballots_of.entry(b.item_id.clone()).or_default().push(b);
     }
-    let mut voters_of: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for b in ballot_participations::Entity::find().filter(ballot_participations::Column::MeetingId.eq(m.id.clone())).all(db).await? {
-        voters_of.entry(b.item_id).or_default().push(b.voter_id);
-    }
+    let mut voters_of = voters_by_item(db, &m.id).await?;
     let mut written_of: BTreeMap<String, Vec<written_opinions::Model>> = BTreeMap::new();
     for w in written_opinions::Entity::find().filter(written_opinions::Column::MeetingId.eq(m.id.clone())).all(db).await? {
         written_of.entry(w.proposal_id.clone()).or_default().push(w);
@@ -732,7 +751,6 @@ pub async fn view(state: &AppState, ctx: &Ctx, m: &meetings::Model) -> AppResult
     let atts = attendance_of(db, &m.id).await?;
     let obs = observer_ids(db, &m.id).await?;
     let present = present_members(db, m).await?;
-    let ratio = required_ratio(db, m).await?;
     let record_reader = may_read_record(db, ctx, m).await?;
     let chair = ctx.has(Role::Principal);
     let clerk = ctx.has(Role::Clerk);
@@ -751,31 +769,15 @@ pub async fn view(state: &AppState, ctx: &Ctx, m: &meetings::Model) -> AppResult
     let mut items_out = Vec::new();
     // One query per kind of row for the whole agenda (a meeting may have a hundred items).
     let items = items_of(db, &m.id).await?;
-    let proposal_ids: Vec<String> = items.iter().map(|i| i.proposal_id.clone()).collect();
-    let proposals: BTreeMap<String, proposals::Model> = proposals::Entity::find()
-        .filter(proposals::Column::Id.is_in(proposal_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id.clone(), p))
-        .collect();
+    let proposals = agenda_proposals(db, &items).await?;
+    let ratio = ratio_for(db, m, proposals.values()).await?;
     // Who voted is for record readers only; everyone else needs the count per item and their
     // own receipt, so they get one grouped row per item instead of a row per ballot.
     let mut voters_of: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut cast_of: BTreeMap<String, i64> = BTreeMap::new();
     if record_reader {
-        let rows: Vec<(String, String)> = ballot_participations::Entity::find()
-            .select_only()
-            .column(ballot_participations::Column::ItemId)
-            .column(ballot_participations::Column::VoterId)
-            .filter(ballot_participations::Column::MeetingId.eq(m.id.clone()))
-            .into_tuple()
-            .all(db)
-            .await?;
-        for (item, voter) in rows {
-            *cast_of.entry(item.clone()).or_default() += 1;
-            voters_of.entry(item).or_default().push(voter);
-        }
+        voters_of = voters_by_item(db, &m.id).await?;
+        cast_of.extend(voters_of.iter().map(|(item, v)| (item.clone(), i64::try_from(v.len()).unwrap_or(i64::MAX))));
     } else {
         let rows: Vec<(String, i64)> = ballot_participations::Entity::find()
             .select_only()
@@ -804,17 +806,7 @@ pub async fn view(state: &AppState, ctx: &Ctx, m: &meetings::Model) -> AppResult
         .into_iter()
         .map(|b| (b.item_id.clone(), b))
         .collect();
-    let mut statements_of: BTreeMap<String, Vec<statements::Model>> = BTreeMap::new();
-    if record_reader {
-        for st in statements::Entity::find()
-            .filter(statements::Column::MeetingId.eq(m.id.clone()))
-            .order_by_asc(statements::Column::Seq)
-            .all(db)
-            .await?
-        {
-            statements_of.entry(st.item_id.clone()).or_default().push(st);
-        }
-    }
+    let statements_of = if record_reader { statements_by_item(db, &m.id).await? } else { BTreeMap::new() };
     for i in items {
         let p = proposals.get(&i.proposal_id).ok_or_else(|| AppError::internal(format!("agenda item {} without its proposal", i.id)))?;
         let recused = json_ids(&i.recused);
