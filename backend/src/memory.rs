@@ -28,3 +28,31 @@ pub fn tune_allocator() {
         libc::mallopt(libc::M_ARENA_MAX, ARENA_MAX);
     }
 }
+
+/// Requests that build a large answer at once (a 100-item meeting is ≈ 90 KB of JSON and
+/// several times that in rows and values while it is built) take one of these permits, at
+/// most two per core: on two cores more at a time make none of them faster, and 64
+/// members opening the meeting together held 45 MiB more (docs/performance.md, scenario B).
+pub async fn large_answer_permit() -> crate::error::AppResult<tokio::sync::SemaphorePermit<'static>> {
+    static P: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let sem = P.get_or_init(|| tokio::sync::Semaphore::new(2 * std::thread::available_parallelism().map_or(2, |n| n.get())));
+    sem.acquire().await.map_err(crate::error::AppError::internal)
+}
+
+/// Every `period`, hands freed heap memory back to the system (`malloc_trim`): glibc returns
+/// only the top of an arena by itself, so memory freed in the middle of a heap after a burst
+/// stayed resident as "steady" RSS.
+pub fn spawn_trimmer(period: std::time::Duration) {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(period);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            // SAFETY: malloc_trim only releases free pages of the allocator's own heaps.
+            let _ = tokio::task::spawn_blocking(|| unsafe { libc::malloc_trim(0) }).await;
+        }
+    });
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    let _ = period;
+}

@@ -37,6 +37,7 @@ impl Application {
             authz,
             events: EventBus::default(),
             tasks: crate::tasks::TaskCache::default(),
+            sessions: crate::http::api::SessionCache::default(),
         };
         let listener = TcpListener::bind(config.addr).await?;
         Ok(Application { listener, state })
@@ -74,6 +75,7 @@ fn spawn_background(state: AppState) {
             }
         }
     });
+    crate::memory::spawn_trimmer(std::time::Duration::from_secs(5));
     if state.config.run_jobs {
         crate::jobs::spawn(state);
     }

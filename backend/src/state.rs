@@ -15,5 +15,7 @@ pub struct AppState {
     pub events: EventBus,
     /// Each person's last to-do list, valid while nothing changed (`crate::tasks`).
     pub tasks: crate::tasks::TaskCache,
+    /// Recently authenticated sessions (`crate::http::api::SessionCache`).
+    pub sessions: crate::http::api::SessionCache,
 }
 

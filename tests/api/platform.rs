@@ -90,6 +90,29 @@ async fn r41_first_login_and_reset_force_a_password_change_with_policy() {
     assert!(row.password_hash.starts_with("$argon2id$"));
 }
 
+/// Sessions are remembered briefly by the server (`SessionCache`): a sign-out and a password
+/// reset must still end them on the very next request, and the refused requests change nothing.
+#[tokio::test]
+async fn r41_sign_out_and_password_reset_end_sessions_at_once() {
+    let app = spawn_app().await;
+    let a = app.login("xuming").await;
+    let b = app.login("xuming").await;
+    a.get("/api/v1/me").await.ok();
+    b.get("/api/v1/me").await.ok();
+    a.delete("/api/v1/session").await.ok();
+    a.get("/api/v1/me").await.err("unauthenticated");
+    b.get("/api/v1/me").await.ok();
+    let sys = app.login("sysadmin").await;
+    sys.post(&format!("/api/v1/users/{}/password-reset", app.user_id("xuming")), json!({"password": "Reset-Pass-123"}))
+        .await
+        .ok();
+    b.get("/api/v1/me").await.err("unauthenticated");
+    b.get("/api/v1/me/tasks").await.err("unauthenticated");
+    // The old password no longer signs in; the reset one does, and must be changed first.
+    let c = app.login_with("xuming", "Reset-Pass-123").await;
+    c.get("/api/v1/me/tasks").await.err("password_change_required");
+}
+
 #[tokio::test]
 async fn r41_three_admin_roles_never_share_an_account() {
     let app = spawn_app().await;

@@ -639,6 +639,7 @@ pub async fn grant_record(state: &AppState, ctx: &Ctx, id: &str, req: RecordGran
 /// The original record (会议原始记录, R11): readable by the principal, the clerk, inspectors
 /// and those the principal approved; every read is audited.
 pub async fn record(state: &AppState, ctx: &Ctx, id: &str) -> AppResult<Value> {
+    let _permit = crate::memory::large_answer_permit().await?;
     let now = state.clock.now();
     let tx = state.db.begin_write().await?;
     let m = load_meeting(&*tx, id).await?;
@@ -746,6 +747,7 @@ pub fn decision_view(i: &meeting_items::Model) -> Value {
 // ---------------------------------------------------------------- view
 
 pub async fn view(state: &AppState, ctx: &Ctx, m: &meetings::Model) -> AppResult<Value> {
+    let _permit = crate::memory::large_answer_permit().await?;
     let db = &state.db.conn;
     let should = should_attend(db, m).await?;
     let atts = attendance_of(db, &m.id).await?;

@@ -73,6 +73,20 @@ pub fn latest_stances(sts: &[statements::Model]) -> BTreeMap<String, String> {
     out
 }
 
+/// The agenda item, locked on PostgreSQL (`FOR UPDATE`) so that a ballot and the close of its
+/// vote are ordered: the count sees every ballot committed before it, and a ballot after it
+/// sees the item counted (R11, R42). On SQLite the single writer already orders them. Only
+/// inside a write transaction.
+async fn lock_item(db: &impl ConnectionTrait, meeting_id: &str, proposal_id: &str) -> AppResult<meeting_items::Model> {
+    let mut q = meeting_items::Entity::find()
+        .filter(meeting_items::Column::MeetingId.eq(meeting_id))
+        .filter(meeting_items::Column::ProposalId.eq(proposal_id));
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        q = q.lock_exclusive();
+    }
+    q.one(db).await?.ok_or_else(AppError::not_found)
+}
+
 struct ItemCtx {
     m: meetings::Model,
     item: meeting_items::Model,
@@ -84,28 +98,21 @@ struct ItemCtx {
 
 impl ItemCtx {
     async fn load(db: &impl ConnectionTrait, ctx: &Ctx, meeting_id: &str, proposal_id: &str) -> AppResult<ItemCtx> {
-        Self::load_with(db, ctx, meeting_id, proposal_id, true).await
+        Self::load_with(db, ctx, meeting_id, proposal_id, true, true).await
     }
 
     /// `with_present = false` leaves `present` empty: for a ballot, which asks only about the
     /// caller's own attendance (one row instead of every member's, see `cast`).
-    async fn load_with(db: &impl ConnectionTrait, ctx: &Ctx, meeting_id: &str, proposal_id: &str, with_present: bool) -> AppResult<ItemCtx> {
+    /// `lock = false` reads the item without locking it: for checks made before the write
+    /// transaction (a ballot's, which reads it again with [`lock_item`]).
+    async fn load_with(db: &impl ConnectionTrait, ctx: &Ctx, meeting_id: &str, proposal_id: &str, with_present: bool, lock: bool) -> AppResult<ItemCtx> {
         let m = load_meeting(db, meeting_id).await?;
         if !may_read_meeting(db, ctx, &m).await? {
             return Err(AppError::not_found());
         }
-        // Every caller is a write transaction on the item (statements, paths, ballots, the
-        // close of the vote, the decision). On PostgreSQL the item row is locked first, so a
-        // ballot and the close of its vote are ordered: the count sees every ballot committed
-        // before it, and a ballot after it sees the item counted (R11, R42). On SQLite the
-        // single writer already orders them.
-        let mut q = meeting_items::Entity::find()
-            .filter(meeting_items::Column::MeetingId.eq(meeting_id))
-            .filter(meeting_items::Column::ProposalId.eq(proposal_id));
-        if db.get_database_backend() == sea_orm::DbBackend::Postgres {
-            q = q.lock_exclusive();
-        }
-        let item = q.one(db).await?.ok_or_else(AppError::not_found)?;
+        // With `lock`, the caller is a write transaction on the item (statements, paths, the
+        // close of the vote, the decision): see [`lock_item`].
+        let item = if lock { lock_item(db, meeting_id, proposal_id).await? } else { load_item(db, meeting_id, proposal_id).await? };
         let p = load_proposal(db, proposal_id).await?;
         let should = should_attend(db, &m).await?;
         let recused = json_ids(&item.recused);
@@ -119,6 +126,17 @@ impl ItemCtx {
             return Err(AppError::conflict(format!("会议当前状态为“{}”，须在会议进行中办理", st.label())).with_details(json!({"state": self.m.state})));
         }
         Ok(())
+    }
+
+    /// The item is being voted on (R11).
+    fn require_voting(&self) -> AppResult<()> {
+        match self.item_state()? {
+            ItemState::Voting => Ok(()),
+            ItemState::Pending => Err(AppError::rule("R11", "主持人尚未宣布对该议题进行表决")),
+            ItemState::Counted | ItemState::Decided | ItemState::Deferred => {
+                Err(AppError::rule("R11", "该议题的表决已结束，不能再投票或更改选票").with_details(json!({"item_state": self.item.state})))
+            }
+        }
     }
 
     fn item_state(&self) -> AppResult<ItemState> {
@@ -410,24 +428,22 @@ pub async fn cast(state: &AppState, ctx: &Ctx, meeting_id: &str, proposal_id: &s
     let choice = BallotChoice::parse_field(&req.choice, "choice")?;
     let opinion = opt_text("opinion", req.opinion.as_deref(), 2000)?;
     let now = state.clock.now();
-    let tx = state.db.begin_write().await?;
-    // A ballot is the hot path of a meeting (every member at once): it reads the caller's
-    // own attendance and receipt, and the whole attendance and ballot lists only for the
-    // principal's R10 check — each row read costs a round trip to SQLite's thread.
-    let mut c = ItemCtx::load_with(&*tx, ctx, meeting_id, proposal_id, false).await?;
+    // A ballot is the hot path of a meeting (every member at once), and on SQLite every
+    // statement inside the write transaction holds up all other writers. So the checks that
+    // cannot be undone by a concurrent change are made first, on a pooled connection: the
+    // caller's membership of the meeting (R08), recusal (R09), attendance (R08), an earlier
+    // ballot (R11, caught again by the unique index below) and the principal's turn (R10:
+    // members who voted cannot take it back). Inside the transaction only the item is read
+    // again — locked on PostgreSQL — because its vote may have been closed meanwhile (R11).
+    let db = &state.db.conn;
+    let mut c = ItemCtx::load_with(db, ctx, meeting_id, proposal_id, false, false).await?;
     c.require_open()?;
-    match c.item_state()? {
-        ItemState::Voting => {}
-        ItemState::Pending => return Err(AppError::rule("R11", "主持人尚未宣布对该议题进行表决")),
-        ItemState::Counted | ItemState::Decided | ItemState::Deferred => {
-            return Err(AppError::rule("R11", "该议题的表决已结束，不能再投票或更改选票").with_details(json!({"item_state": c.item.state})));
-        }
-    }
+    c.require_voting()?;
     let me = ctx.user_id.as_str();
     if !c.should.iter().any(|u| u == me) {
         // Observers are refused as should-attend members when registered, so the observers
         // table matters only for a caller outside the should-attend set: the wording here.
-        if observer_ids(&*tx, meeting_id).await?.iter().any(|o| o == me) {
+        if observer_ids(db, meeting_id).await?.iter().any(|o| o == me) {
             return Err(AppError::rule("R08", "列席人员可以发言，但不参加表决"));
         }
         return Err(AppError::rule("R08", "只有应到会的领导班子成员可以表决"));
@@ -439,42 +455,48 @@ pub async fn cast(state: &AppState, ctx: &Ctx, meeting_id: &str, proposal_id: &s
         .filter(attendance::Column::MeetingId.eq(meeting_id))
         .filter(attendance::Column::UserId.eq(me))
         .filter(attendance::Column::Status.eq(AttendanceStatus::Present.as_str()))
-        .one(&*tx)
+        .one(db)
         .await?
         .is_some();
     if !mine_present {
         return Err(AppError::rule("R08", "您未登记出席本次会议，不能投票；缺席成员可在会前提交书面意见"));
     }
-    let mode: VoteMode = c.item.mode.as_deref().unwrap_or("named").parse()?;
     let voted_already = ballot_participations::Entity::find()
         .filter(ballot_participations::Column::ItemId.eq(c.item.id.clone()))
         .filter(ballot_participations::Column::VoterId.eq(me))
-        .one(&*tx)
+        .one(db)
         .await?
         .is_some();
     if voted_already {
         return Err(AppError::rule("R11", "每位成员对每个议题只能投一票，已投的票不能更改"));
     }
     // R10: in a named vote the principal votes last.
+    let mode: VoteMode = c.item.mode.as_deref().unwrap_or("named").parse()?;
     let is_principal = ctx.has(Role::Principal) || c.m.chair_id.as_deref() == Some(me);
     if mode.is_named() && is_principal {
-        c.present = present_members(&*tx, &c.m).await?;
+        c.present = present_members(db, &c.m).await?;
         let voters: Vec<String> = ballot_participations::Entity::find()
             .select_only()
             .column(ballot_participations::Column::VoterId)
             .filter(ballot_participations::Column::ItemId.eq(c.item.id.clone()))
             .into_tuple()
-            .all(&*tx)
+            .all(db)
             .await?;
         let waiting: Vec<String> = c.present_eligible().into_iter().filter(|u| u != me && !voters.contains(u)).collect();
         if !waiting.is_empty() {
-            let n = names(&*tx, &waiting).await?;
+            let n = names(db, &waiting).await?;
             return Err(AppError::rule(
                 "R10",
                 format!("记名表决时主要领导最后表态：请等待其他到会成员投票后再投（尚未投票：{}）", n.values().cloned().collect::<Vec<_>>().join("、")),
             )
             .with_details(json!({"waiting_for": waiting})));
         }
+    }
+    let tx = state.db.begin_write().await?;
+    c.item = lock_item(&*tx, meeting_id, proposal_id).await?;
+    c.require_voting()?;
+    if c.item.mode.as_deref().unwrap_or("named") != mode.as_str() {
+        return Err(AppError::conflict("表决方式已变更，请刷新后重新投票"));
     }
     let receipt_id = new_id();
     let inserted = ballot_participations::ActiveModel {
@@ -551,17 +573,24 @@ pub async fn cast(state: &AppState, ctx: &Ctx, meeting_id: &str, proposal_id: &s
         permanent: false,
     })
     .await?;
-    // The chair's live count: ballots so far and members present who may vote (counted in SQL).
-    let cast_n = ballot_participations::Entity::find().filter(ballot_participations::Column::ItemId.eq(c.item.id.clone())).count(&*tx).await?;
-    let eligible = c.eligible();
-    let pe = attendance::Entity::find()
-        .filter(attendance::Column::MeetingId.eq(meeting_id))
-        .filter(attendance::Column::Status.eq(AttendanceStatus::Present.as_str()))
-        .filter(attendance::Column::UserId.is_in(eligible.clone()))
-        .count(&*tx)
-        .await?;
     tx.commit().await?;
-    let chair = chair_and_clerks(&state.db.conn, &c.m).await?;
+    // The chair's live count, read after the commit (outside the writers' queue): ballots so
+    // far and members present who may vote, counted in SQL, and who is told.
+    let eligible = c.eligible();
+    let (cast_n, pe, chair) = futures::try_join!(
+        async { AppResult::Ok(ballot_participations::Entity::find().filter(ballot_participations::Column::ItemId.eq(c.item.id.clone())).count(db).await?) },
+        async {
+            AppResult::Ok(
+                attendance::Entity::find()
+                    .filter(attendance::Column::MeetingId.eq(meeting_id))
+                    .filter(attendance::Column::Status.eq(AttendanceStatus::Present.as_str()))
+                    .filter(attendance::Column::UserId.is_in(eligible.clone()))
+                    .count(db)
+                    .await?,
+            )
+        },
+        chair_and_clerks(db, &c.m),
+    )?;
     state.events.publish(chair, "vote", json!({
         "kind": "ballot_count", "meeting_id": meeting_id, "proposal_id": proposal_id,
         "ballots_cast": cast_n, "present_eligible": pe, "eligible": eligible.len(),

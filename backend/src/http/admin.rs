@@ -140,6 +140,7 @@ async fn reset_password(State(state): State<AppState>, ctx: Ctx, Path(user_id): 
         .await?;
     audit_admin(&*tx, &state, &ctx, None, "user.reset_password", "user", &user_id, Value::Null).await?;
     tx.commit().await?;
+    state.sessions.clear();
     Ok(Json(json!({ "ok": true, "must_change_password": true })))
 }
 

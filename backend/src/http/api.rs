@@ -17,7 +17,11 @@ use axum::routing::MethodFilter;
 use axum::Router;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, ConnectionTrait};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 use yishi_domain::roles::{AdminRole, Role, effective_roles};
 
 pub const SESSION_COOKIE: &str = "yishi_session";
@@ -221,19 +225,82 @@ pub fn token_id(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// Sessions this instance authenticated in the last [`SESSION_FRESH_SECS`], with their user:
+/// every API request needs both, and reading them is the one statement every request would
+/// otherwise pay (a round trip to SQLite's thread, or to PostgreSQL).
+///
+/// Freshness: an entry is used for at most `SESSION_FRESH_SECS` of both real and server time,
+/// and this instance drops every entry after a sign-out, a password change or reset (which
+/// delete sessions) and an idle timeout, once they are committed. Another instance's
+/// sign-out or reset therefore takes effect here within that bound (docs/operations.md).
+/// The idle timeout (R41) is checked on every request against the cached `last_seen_at`,
+/// which the 30-second touch below keeps current.
+#[derive(Clone, Default)]
+pub struct SessionCache(Arc<Mutex<HashMap<String, CachedSession>>>);
+
+struct CachedSession {
+    session: sessions::Model,
+    user: users::Model,
+    read_at: DateTime<Utc>,
+    read: Instant,
+}
+
+pub const SESSION_FRESH_SECS: i64 = 2;
+/// Beyond this many sessions the cache starts over (a bound on memory).
+const SESSION_CACHE_MAX: usize = 20_000;
+
+impl SessionCache {
+    fn get(&self, sid: &str, now: DateTime<Utc>) -> Option<(sessions::Model, users::Model)> {
+        let map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let c = map.get(sid)?;
+        let age = now.signed_duration_since(c.read_at);
+        let fresh = age >= chrono::Duration::zero()
+            && age < chrono::Duration::seconds(SESSION_FRESH_SECS)
+            && c.read.elapsed() < std::time::Duration::from_secs(SESSION_FRESH_SECS as u64);
+        fresh.then(|| (c.session.clone(), c.user.clone()))
+    }
+
+    fn put(&self, session: &sessions::Model, user: &users::Model, now: DateTime<Utc>) {
+        let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if map.len() >= SESSION_CACHE_MAX {
+            map.clear();
+        }
+        map.insert(session.id.clone(), CachedSession { session: session.clone(), user: user.clone(), read_at: now, read: Instant::now() });
+    }
+
+    /// The session's `last_seen_at` was moved to `at` (its freshness stays as it was).
+    fn touched(&self, sid: &str, at: DateTime<Utc>) {
+        if let Some(c) = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get_mut(sid) {
+            c.session.last_seen_at = at;
+        }
+    }
+
+    /// Forgets every session: after a committed change to sessions or accounts.
+    pub fn clear(&self) {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
+    }
+}
+
 /// Authenticates a request's session cookie (idle timeout included, R41).
 pub async fn authenticate(state: &AppState, parts: &Parts) -> AppResult<(sessions::Model, users::Model)> {
     let token = cookie_value(parts, SESSION_COOKIE).ok_or_else(AppError::unauthenticated)?;
     let sid = token_id(&token);
     let db = &state.db.conn;
-    // One statement for both (every request pays for it).
-    let (session, user) = match sessions::Entity::find_by_id(sid.clone()).find_also_related(users::Entity).one(db).await? {
-        Some((s, Some(u))) => (s, u),
-        _ => return Err(AppError::unauthenticated()),
-    };
     let now = state.clock.now();
+    let (mut session, user) = match state.sessions.get(&sid, now) {
+        Some(hit) => hit,
+        // One statement for both.
+        None => match sessions::Entity::find_by_id(sid.clone()).find_also_related(users::Entity).one(db).await? {
+            Some((s, Some(u))) => {
+                state.sessions.put(&s, &u, now);
+                (s, u)
+            }
+            _ => return Err(AppError::unauthenticated()),
+        },
+    };
     if now - session.last_seen_at > chrono::Duration::minutes(i64::from(session.idle_minutes)) {
         sessions::Entity::delete_by_id(sid).exec(db).await?;
+        state.sessions.clear();
         return Err(AppError::new("unauthenticated", "会话已因长时间未操作而过期，请重新登录（session expired）"));
     }
     if !user.active {
@@ -250,6 +317,8 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> AppResult<(session
             .exec(&*tx)
             .await?;
         tx.commit().await?;
+        session.last_seen_at = now;
+        state.sessions.touched(&session.id, now);
     }
     Ok((session, user))
 }

@@ -78,7 +78,7 @@ async fn sign_in(
     let ok = match &user {
         Some(u) if u.active => auth::verify_password_async(&req.password, &u.password_hash).await?,
         _ => {
-            let _ = auth::verify_password_async(&req.password, "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").await?;
+            let _ = auth::verify_password_async(&req.password, "$argon2id$v=19$m=7168,t=5,p=1$c2FsdHNhbHRzYWx0$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").await?;
             false
         }
     };
@@ -165,6 +165,7 @@ async fn sign_out(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response
     })
     .await?;
     tx.commit().await?;
+    state.sessions.clear();
     let mut resp = Json(json!({ "ok": true })).into_response();
     resp.headers_mut().insert(header::SET_COOKIE, session_cookie(&state, "", Some(0))?);
     Ok(resp)
@@ -181,19 +182,35 @@ pub struct MeUnit {
 
 async fn me(State(state): State<AppState>, ctx: Ctx) -> AppResult<Json<Value>> {
     let db = &state.db.conn;
-    let user = crate::org::user(db, &ctx.user_id).await?;
+    // The account as the request was authenticated (Ctx); its memberships and their units in
+    // two statements, whatever the number of units.
+    let user = UserView {
+        id: ctx.user_id.clone(),
+        username: ctx.username.clone(),
+        display_name: ctx.display_name.clone(),
+        admin_role: ctx.admin_role.map(|r| r.as_str().to_string()),
+        must_change_password: ctx.must_change_password,
+    };
+    let ms = memberships::Entity::find().filter(memberships::Column::UserId.eq(ctx.user_id.clone())).all(db).await?;
+    let units: std::collections::HashMap<String, units::Model> = units::Entity::find()
+        .filter(units::Column::Id.is_in(ms.iter().map(|m| m.unit_id.clone())))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id.clone(), u))
+        .collect();
     let mut units_out = Vec::new();
-    for m in memberships::Entity::find().filter(memberships::Column::UserId.eq(ctx.user_id.clone())).all(db).await? {
-        let Some(u) = units::Entity::find_by_id(m.unit_id.clone()).one(db).await? else { continue };
+    for m in ms {
+        let Some(u) = units.get(&m.unit_id) else { continue };
         units_out.push(MeUnit {
-            unit_id: u.id,
-            unit_name: u.name,
-            short_code: u.short_code,
+            unit_id: u.id.clone(),
+            unit_name: u.name.clone(),
+            short_code: u.short_code.clone(),
             roles: crate::authz::parse_roles(&m.roles).iter().map(|r| r.as_str().to_string()).collect(),
             section_id: m.section_id,
         });
     }
-    Ok(Json(json!({ "user": UserView::from(&user), "units": units_out, "csrf_token": ctx.csrf_token })))
+    Ok(Json(json!({ "user": user, "units": units_out, "csrf_token": ctx.csrf_token })))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -245,5 +262,6 @@ async fn change_password(State(state): State<AppState>, ctx: Ctx, Json(req): Jso
     })
     .await?;
     tx.commit().await?;
+    state.sessions.clear();
     Ok(Json(json!({ "ok": true })))
 }
