@@ -30,12 +30,12 @@ pub fn tune_allocator() {
 }
 
 /// Requests that build a large answer at once (a 100-item meeting is ≈ 90 KB of JSON and
-/// several times that in rows and values while it is built) take one of these permits, at
-/// most two per core: on two cores more at a time make none of them faster, and 64
-/// members opening the meeting together held 45 MiB more (docs/performance.md, scenario B).
+/// several times that in rows and values while it is built) take one of these permits, one
+/// per core: more at a time make none of them faster (they are CPU-bound), and 64 members
+/// opening the meeting together held 45 MiB more (docs/performance.md, scenario B).
 pub async fn large_answer_permit() -> crate::error::AppResult<tokio::sync::SemaphorePermit<'static>> {
     static P: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    let sem = P.get_or_init(|| tokio::sync::Semaphore::new(2 * std::thread::available_parallelism().map_or(2, |n| n.get())));
+    let sem = P.get_or_init(|| tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
     sem.acquire().await.map_err(crate::error::AppError::internal)
 }
 
