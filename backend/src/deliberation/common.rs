@@ -256,11 +256,10 @@ pub async fn may_read_proposal(db: &impl ConnectionTrait, ctx: &Ctx, p: &proposa
     if sees_all(ctx) || ctx.has(Role::OfficeDirector) || p.proposer_id == ctx.user_id {
         return Ok(true);
     }
-    if let Some(d) = &p.deputy_id {
-        // The deputy in charge, or their AB-post backup while they are absent (D11).
-        if d == &ctx.user_id || crate::org::may_act_as(db, &p.unit_id, &ctx.user_id, d, yishi_domain::time::local_date(now)).await?.is_some() {
-            return Ok(true);
-        }
+    // The checks are alternatives; they run cheapest first (no statement, then one), so the
+    // usual reader — a member invited to the meeting — is answered before the AB-post lookup.
+    if p.deputy_id.as_deref() == Some(ctx.user_id.as_str()) {
+        return Ok(true);
     }
     if let Some(s) = &p.section_id {
         if ctx.has(Role::SectionHead) && ctx.section_id.as_deref() == Some(s.as_str()) {
@@ -278,6 +277,12 @@ pub async fn may_read_proposal(db: &impl ConnectionTrait, ctx: &Ctx, p: &proposa
         {
             return Ok(true);
         }
+    }
+    // The deputy in charge's AB-post backup while they are absent (D11).
+    if let Some(d) = &p.deputy_id
+        && crate::org::may_act_as(db, &p.unit_id, &ctx.user_id, d, yishi_domain::time::local_date(now)).await?.is_some()
+    {
+        return Ok(true);
     }
     Ok(false)
 }

@@ -678,10 +678,11 @@ pub async fn summary(db: &impl ConnectionTrait, p: &proposals::Model, now: DateT
 }
 
 /// Actions the caller may take now (the UI shows the matching buttons; the server checks again).
-async fn allowed_actions(db: &impl ConnectionTrait, ctx: &Ctx, p: &proposals::Model, st: ProposalState) -> AppResult<Vec<&'static str>> {
+/// `deputy`: the deputy in charge of the proposal's section ([`deputy_in_charge`]).
+fn allowed_actions(ctx: &Ctx, p: &proposals::Model, st: ProposalState, deputy: Option<&str>) -> Vec<&'static str> {
     let mut out = Vec::new();
     let proposer = p.proposer_id == ctx.user_id;
-    let deputy = deputy_in_charge(db, p).await?.as_deref() == Some(ctx.user_id.as_str());
+    let deputy = deputy == Some(ctx.user_id.as_str());
     let ok = |c: Command| apply(st, c, Facts::default()).is_ok();
     if proposer && ok(Command::Update) {
         out.extend(["update", "submit"]);
@@ -698,7 +699,7 @@ async fn allowed_actions(db: &impl ConnectionTrait, ctx: &Ctx, p: &proposals::Mo
     if ctx.has(Role::Clerk) && ok(Command::Schedule) {
         out.push("schedule");
     }
-    Ok(out)
+    out
 }
 
 pub async fn view(state: &AppState, ctx: &Ctx, p: &proposals::Model) -> AppResult<Value> {
@@ -707,7 +708,12 @@ pub async fn view(state: &AppState, ctx: &Ctx, p: &proposals::Model) -> AppResul
     let st = p_effective_state(p, now)?;
     let mut v = summary(db, p, now).await?;
     let flags = p_flags(p);
-    let kinds = record_kinds(db, &p.id).await?;
+    let record_rows = preconsult_records::Entity::find()
+        .filter(preconsult_records::Column::ProposalId.eq(p.id.clone()))
+        .order_by_asc(preconsult_records::Column::CreatedAt)
+        .all(db)
+        .await?;
+    let kinds: Vec<PreconsultKind> = record_rows.iter().filter_map(|r| r.kind.parse().ok()).collect();
     let required: Vec<Value> = required_records(&flags)
         .iter()
         .map(|r| {
@@ -720,14 +726,7 @@ pub async fn view(state: &AppState, ctx: &Ctx, p: &proposals::Model) -> AppResul
             })
         })
         .collect();
-    let records: Vec<Value> = preconsult_records::Entity::find()
-        .filter(preconsult_records::Column::ProposalId.eq(p.id.clone()))
-        .order_by_asc(preconsult_records::Column::CreatedAt)
-        .all(db)
-        .await?
-        .iter()
-        .map(record_view)
-        .collect();
+    let records: Vec<Value> = record_rows.iter().map(record_view).collect();
     let atts: Vec<Value> = attachments::Entity::find()
         .filter(attachments::Column::OwnerType.eq(PROPOSAL))
         .filter(attachments::Column::OwnerId.eq(p.id.clone()))
@@ -759,7 +758,7 @@ pub async fn view(state: &AppState, ctx: &Ctx, p: &proposals::Model) -> AppResul
         "needs_superior_approval": p.needs_superior_approval,
         "confidential": p.confidential,
         "conflicts": p_conflicts(p),
-        "deputy_id": p.deputy_id.clone().or(deputy),
+        "deputy_id": p.deputy_id.clone().or(deputy.clone()),
         "linked_document_id": p.linked_document_id,
         "source_document_id": p.linked_document_id,
         "returned_reason": p.returned_reason,
@@ -780,7 +779,7 @@ pub async fn view(state: &AppState, ctx: &Ctx, p: &proposals::Model) -> AppResul
         "attachments": atts,
         "links": links,
         "trail": trail::of(db, PROPOSAL, &p.id).await?,
-        "allowed_actions": allowed_actions(db, ctx, p, st).await?,
+        "allowed_actions": allowed_actions(ctx, p, st, deputy.as_deref()),
     });
     if let (Value::Object(a), Value::Object(b)) = (&mut v, extra) {
         a.extend(b);
