@@ -443,3 +443,20 @@ async fn api_errors_are_json_everywhere() {
     assert!(doc.ok()["paths"]["/api/v1/session"]["post"].is_object());
     assert!(app.anon().get("/readyz").await.ok()["database"] == "ok");
 }
+
+/// Found by schemathesis: GET operations whose path holds a value (a year, a version number)
+/// answer 422 for a malformed or unknown one, and the OpenAPI document must say so.
+#[tokio::test]
+async fn openapi_documents_422_for_value_path_parameters() {
+    let app = spawn_app().await;
+    let c = app.login("sunli").await;
+    c.get(&format!("/api/v1/units/{}/calendar/abc", app.unit())).await.err("invalid");
+    let doc = app.anon().get("/api/openapi.json").await;
+    let paths = &doc.ok()["paths"];
+    for p in ["/api/v1/units/{unit}/calendar/{year}", "/api/v1/outgoing/{id}/versions/{a}/diff/{b}"] {
+        assert!(paths[p]["get"]["responses"]["422"].is_object(), "{p} documents 422: {}", paths[p]["get"]["responses"]);
+    }
+    // An object's own page keeps 404 for a wrong identifier and no 422.
+    assert!(paths["/api/v1/proposals/{id}"]["get"]["responses"]["404"].is_object());
+    assert!(paths["/api/v1/proposals/{id}"]["get"]["responses"]["422"].is_null());
+}

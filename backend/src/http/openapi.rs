@@ -79,9 +79,10 @@ pub fn document(specs: &[RouteSpec]) -> utoipa::openapi::OpenApi {
             op = op
                 .response("409", err("版本冲突或已处理（conflict）"))
                 .response("422", err("输入无效或被规则拒绝（invalid / 规则编号）"));
-        } else if s.query_params.is_some() {
-            // Query parameters are validated: a malformed one is refused with the field named.
-            op = op.response("422", err("查询参数无效（invalid，details 指明参数）"));
+        } else if s.query_params.is_some() || has_value_path_param(s.path) {
+            // Query parameters and path values (a year, a version number) are validated: a
+            // malformed or unknown one is refused with the field named.
+            op = op.response("422", err("查询参数或路径参数无效（invalid，details 指明参数）"));
         }
         // Sign-in refuses wrong credentials (401) and throttles repeated failures (429, R41).
         if s.guard.scope == Scope::Public && s.method == axum::http::Method::POST {
@@ -127,4 +128,14 @@ pub struct ErrorDetail {
     pub code: String,
     pub message: String,
     pub details: Option<serde_json::Value>,
+}
+
+/// Path parameters that name an object; a wrong one is a 404. Any other path parameter is a
+/// value the handler parses (`{year}`, a version number `{a}`/`{b}`), refused with 422.
+const OBJECT_PATH_PARAMS: &[&str] = &["id", "unit", "user", "proposal", "section", "meeting", "item", "document", "rule"];
+
+fn has_value_path_param(path: &str) -> bool {
+    path.split('/')
+        .filter_map(|seg| seg.strip_prefix('{').and_then(|x| x.strip_suffix('}')))
+        .any(|name| !OBJECT_PATH_PARAMS.contains(&name))
 }
