@@ -169,9 +169,51 @@ pub struct BadEntry {
 
 /// Walks the whole chain: sequence continuity, each link, each hash, and the head.
 pub async fn verify(db: &impl ConnectionTrait) -> AppResult<VerifyReport> {
-    let mut prev_hash = GENESIS_HASH.to_string();
-    let mut expected_seq = 1i64;
-    let mut count = 0i64;
+    verify_after(db, 0, GENESIS_HASH).await
+}
+
+/// The last full verification of the chain by this process: its end (seq and hash) and its
+/// server time. `verify_recent` checks only what was appended since, for a while.
+#[derive(Clone, Default)]
+pub struct VerifiedChain(std::sync::Arc<std::sync::Mutex<Option<(i64, String, DateTime<Utc>)>>>);
+
+/// How long an incremental check may lean on the last full verification.
+pub const FULL_VERIFY_EVERY_MINUTES: i64 = 10;
+
+/// The chain as the compliance report needs it on every call, without reading the whole log
+/// each time (a year of work is millions of entries): when this process verified the whole
+/// chain less than [`FULL_VERIFY_EVERY_MINUTES`] ago, only the entries appended since are
+/// verified, linked to the hash it ended with; otherwise, or when that finds anything wrong,
+/// the whole chain is. Returns the report and the time of the full verification it rests on.
+/// An edit to an entry older than that full verification shows at the next one; `GET
+/// /api/v1/audit/verify` and `yishi audit verify` always walk the whole chain.
+pub async fn verify_recent(db: &impl ConnectionTrait, cache: &VerifiedChain, now: DateTime<Utc>) -> AppResult<(VerifyReport, DateTime<Utc>)> {
+    let last = cache.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    if let Some((seq, hash, at)) = last {
+        let age = now.signed_duration_since(at);
+        if age >= chrono::Duration::zero() && age < chrono::Duration::minutes(FULL_VERIFY_EVERY_MINUTES) {
+            let r = verify_after(db, seq, &hash).await?;
+            if r.ok {
+                return Ok((r, at));
+            }
+        }
+    }
+    let (r, end) = verify_with_end(db, 0, GENESIS_HASH).await?;
+    let mut c = cache.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    *c = if r.ok { Some((r.entries, end, now)) } else { None };
+    Ok((r, now))
+}
+
+/// Verifies the entries after `done` (whose hash is `done_hash`) and the head.
+async fn verify_after(db: &impl ConnectionTrait, done: i64, done_hash: &str) -> AppResult<VerifyReport> {
+    Ok(verify_with_end(db, done, done_hash).await?.0)
+}
+
+/// [`verify_after`], also returning the hash the chain ends with.
+async fn verify_with_end(db: &impl ConnectionTrait, done: i64, done_hash: &str) -> AppResult<(VerifyReport, String)> {
+    let mut prev_hash = done_hash.to_string();
+    let mut expected_seq = done + 1;
+    let mut count = done;
     let page = 2000u64;
     loop {
         let rows = audit_log::Entity::find()
@@ -188,20 +230,20 @@ pub async fn verify(db: &impl ConnectionTrait) -> AppResult<VerifyReport> {
                 first_bad: Some(BadEntry { seq: r.seq, reason: reason.to_string() }),
             };
             if r.seq != expected_seq {
-                return Ok(VerifyReport {
+                return Ok((VerifyReport {
                     ok: false,
                     entries: count,
                     first_bad: Some(BadEntry {
                         seq: expected_seq,
                         reason: format!("entry {expected_seq} is missing (next present is {})", r.seq),
                     }),
-                });
+                }, prev_hash));
             }
             if r.prev_hash != prev_hash {
-                return Ok(bad("link to the previous entry is broken (removed or reordered entry)"));
+                return Ok((bad("link to the previous entry is broken (removed or reordered entry)"), prev_hash));
             }
             if canonical_hash(&prev_hash, &r)? != r.hash {
-                return Ok(bad("content does not match its hash (altered entry)"));
+                return Ok((bad("content does not match its hash (altered entry)"), prev_hash));
             }
             prev_hash = r.hash.clone();
             expected_seq += 1;
@@ -214,27 +256,28 @@ pub async fn verify(db: &impl ConnectionTrait) -> AppResult<VerifyReport> {
     // Entries below seq 1 cannot exist in an untampered chain.
     let stray = audit_log::Entity::find().filter(audit_log::Column::Seq.lt(1)).one(db).await?;
     if let Some(s) = stray {
-        return Ok(VerifyReport {
+        return Ok((VerifyReport {
             ok: false,
             entries: count,
             first_bad: Some(BadEntry { seq: s.seq, reason: "entry with an impossible sequence number".into() }),
-        });
+        }, prev_hash));
     }
     let head = audit_head::Entity::find_by_id(1).one(db).await?;
-    match head {
-        Some(h) if h.seq == count && h.hash == prev_hash => Ok(VerifyReport { ok: true, entries: count, first_bad: None }),
-        Some(h) => Ok(VerifyReport {
+    let report = match head {
+        Some(h) if h.seq == count && h.hash == prev_hash => VerifyReport { ok: true, entries: count, first_bad: None },
+        Some(h) => VerifyReport {
             ok: false,
             entries: count,
             first_bad: Some(BadEntry {
                 seq: count + 1,
                 reason: format!("chain ends at {count} but the head records {} (entries removed at the end)", h.seq),
             }),
-        }),
-        None => Ok(VerifyReport {
+        },
+        None => VerifyReport {
             ok: count == 0,
             entries: count,
             first_bad: (count > 0).then(|| BadEntry { seq: 0, reason: "audit head missing".into() }),
-        }),
-    }
+        },
+    };
+    Ok((report, prev_hash))
 }

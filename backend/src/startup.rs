@@ -38,6 +38,7 @@ impl Application {
             events: EventBus::default(),
             tasks: crate::tasks::TaskCache::default(),
             sessions: crate::http::api::SessionCache::default(),
+            audit_verified: crate::audit::VerifiedChain::default(),
         };
         let listener = TcpListener::bind(config.addr).await?;
         Ok(Application { listener, state })

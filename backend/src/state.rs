@@ -17,5 +17,7 @@ pub struct AppState {
     pub tasks: crate::tasks::TaskCache,
     /// Recently authenticated sessions (`crate::http::api::SessionCache`).
     pub sessions: crate::http::api::SessionCache,
+    /// Where the last full verification of the audit chain ended (`crate::audit::verify_recent`).
+    pub audit_verified: crate::audit::VerifiedChain,
 }
 

@@ -609,3 +609,42 @@ async fn s03_demo_shows_a_splitting_flag_to_the_inspector_and_the_principal() {
     assert!(f[0]["detected_at"].is_string(), "stored by the demo's refresh");
     assert_eq!(tasks(&app, "zhangwei").await.len(), 1);
 }
+
+/// The audit chain's check in the compliance report (R19, S02) rests on this process's last
+/// full verification for at most ten minutes and verifies what was appended since on every
+/// call: an altered new entry is red at once; an altered old entry is red at the next full
+/// verification; `GET /audit/verify` walks the whole chain every time.
+#[tokio::test]
+async fn r19_compliance_checks_new_audit_entries_at_once_and_the_whole_chain_every_ten_minutes() {
+    let app = spawn_app().await;
+    let chain = |r: &Value| -> String {
+        let checks = r["unit_checks"][0]["checks"].as_array().cloned().unwrap_or_default();
+        match checks.iter().find(|c| c["check"] == "audit_chain") {
+            Some(c) => format!("{}", c["status"].as_str().unwrap_or_default()),
+            None => format!("no audit_chain check in {r}"),
+        }
+    };
+    assert_eq!(chain(&compliance(&app, "songtao", "").await), "passed");
+    // The first entry altered (long before that full verification): the incremental check
+    // does not read it; the full one (on request, or ten minutes later) does.
+    let old = 1;
+    app.db().execute_unprepared(&format!("UPDATE audit_log SET action = action || '-forged' WHERE seq = {old}")).await.unwrap();
+    let r = compliance(&app, "songtao", "").await;
+    assert_eq!(chain(&r), "passed", "{}", r["unit_checks"]);
+    assert_eq!(app.login("auditor").await.get("/api/v1/audit/verify").await.ok()["ok"], false);
+    app.advance(11 * 60).await;
+    assert_eq!(chain(&compliance(&app, "songtao", "").await), "violated");
+    // Restored: the full verification passes again.
+    app.db()
+        .execute_unprepared(&format!("UPDATE audit_log SET action = REPLACE(action, '-forged', '') WHERE seq = {old}"))
+        .await
+        .unwrap();
+    assert_eq!(chain(&compliance(&app, "songtao", "").await), "passed");
+    // A new entry altered after it: red at the very next report.
+    app.login("secadmin").await.put(&format!("/api/v1/units/{}/settings", app.unit()), json!({"publication_days": 3})).await.ok();
+    // The chain is numbered 1..n without gaps: the newest entry's seq is the count.
+    let new = audit_count(&app).await;
+    assert!(new > old);
+    app.db().execute_unprepared(&format!("UPDATE audit_log SET action = action || '-forged' WHERE seq = {new}")).await.unwrap();
+    assert_eq!(chain(&compliance(&app, "songtao", "").await), "violated");
+}

@@ -269,9 +269,20 @@ pub async fn report(state: &AppState, unit: &str, f: &Filters) -> AppResult<Valu
     let mut unit_checks = Vec::new();
     if f.wants("unit") {
         let mut checks = vec![dl::check_serials(&dfacts.minutes)];
-        let chain = crate::audit::verify(db).await?;
+        let (chain, full_at) = crate::audit::verify_recent(db, &state.audit_verified, now).await?;
         checks.push(if chain.ok {
-            Check::new("R19", "audit_chain", "审计日志完整性", Status::Passed, format!("审计日志哈希链完整，共 {} 条", chain.entries))
+            Check::new(
+                "R19",
+                "audit_chain",
+                "审计日志完整性",
+                Status::Passed,
+                format!(
+                    "审计日志哈希链完整，共 {} 条（全量校验于 {}，其后新增的记录已逐条校验；全量校验每 {} 分钟至少一次，也可随时在审计页执行）",
+                    chain.entries,
+                    full_at.with_timezone(&yishi_domain::time::SHANGHAI).format("%Y-%m-%d %H:%M"),
+                    crate::audit::FULL_VERIFY_EVERY_MINUTES
+                ),
+            )
         } else {
             Check::new("R19", "audit_chain", "审计日志完整性", Status::Violated, "审计日志哈希链校验失败：有记录被篡改、删除或调换顺序，请审计管理员核查")
         });
