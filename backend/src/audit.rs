@@ -169,13 +169,21 @@ pub struct BadEntry {
 
 /// Walks the whole chain: sequence continuity, each link, each hash, and the head.
 pub async fn verify(db: &impl ConnectionTrait) -> AppResult<VerifyReport> {
-    verify_after(db, 0, GENESIS_HASH).await
+    Ok(verify_from(db, 0, GENESIS_HASH).await?.0)
 }
 
 /// The last full verification of the chain by this process: its end (seq and hash) and its
 /// server time. `verify_recent` checks only what was appended since, for a while.
 #[derive(Clone, Default)]
-pub struct VerifiedChain(std::sync::Arc<std::sync::Mutex<Option<(i64, String, DateTime<Utc>)>>>);
+pub struct VerifiedChain(std::sync::Arc<std::sync::Mutex<Option<FullVerification>>>);
+
+/// Where a full verification ended (entries, hash of the last one) and when it ran.
+#[derive(Clone)]
+struct FullVerification {
+    entries: i64,
+    hash: String,
+    at: DateTime<Utc>,
+}
 
 /// How long an incremental check may lean on the last full verification.
 pub const FULL_VERIFY_EVERY_MINUTES: i64 = 10;
@@ -189,28 +197,24 @@ pub const FULL_VERIFY_EVERY_MINUTES: i64 = 10;
 /// /api/v1/audit/verify` and `yishi audit verify` always walk the whole chain.
 pub async fn verify_recent(db: &impl ConnectionTrait, cache: &VerifiedChain, now: DateTime<Utc>) -> AppResult<(VerifyReport, DateTime<Utc>)> {
     let last = cache.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
-    if let Some((seq, hash, at)) = last {
+    if let Some(FullVerification { entries: seq, hash, at }) = last {
         let age = now.signed_duration_since(at);
         if age >= chrono::Duration::zero() && age < chrono::Duration::minutes(FULL_VERIFY_EVERY_MINUTES) {
-            let r = verify_after(db, seq, &hash).await?;
+            let (r, _) = verify_from(db, seq, &hash).await?;
             if r.ok {
                 return Ok((r, at));
             }
         }
     }
-    let (r, end) = verify_with_end(db, 0, GENESIS_HASH).await?;
+    let (r, end) = verify_from(db, 0, GENESIS_HASH).await?;
     let mut c = cache.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    *c = if r.ok { Some((r.entries, end, now)) } else { None };
+    *c = r.ok.then_some(FullVerification { entries: r.entries, hash: end, at: now });
     Ok((r, now))
 }
 
-/// Verifies the entries after `done` (whose hash is `done_hash`) and the head.
-async fn verify_after(db: &impl ConnectionTrait, done: i64, done_hash: &str) -> AppResult<VerifyReport> {
-    Ok(verify_with_end(db, done, done_hash).await?.0)
-}
-
-/// [`verify_after`], also returning the hash the chain ends with.
-async fn verify_with_end(db: &impl ConnectionTrait, done: i64, done_hash: &str) -> AppResult<(VerifyReport, String)> {
+/// Verifies the entries after `done` (whose hash is `done_hash`) and the head; also returns
+/// the hash the chain ends with.
+async fn verify_from(db: &impl ConnectionTrait, done: i64, done_hash: &str) -> AppResult<(VerifyReport, String)> {
     let mut prev_hash = done_hash.to_string();
     let mut expected_seq = done + 1;
     let mut count = done;

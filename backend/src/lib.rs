@@ -13,6 +13,7 @@ pub mod deliberation;
 pub mod demo;
 pub mod error;
 pub mod events;
+pub mod fresh;
 pub mod http;
 pub mod incoming;
 pub mod jobs;

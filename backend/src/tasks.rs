@@ -5,8 +5,7 @@ use crate::error::AppResult;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Task {
@@ -31,33 +30,26 @@ pub struct Task {
 /// the chain in its own transaction, so an unchanged head means nothing the list is made of
 /// has changed. The entry also expires after [`FRESH_SECS`] of (the server's) time, because
 /// "overdue" follows the clock, not the data.
-#[derive(Clone, Default)]
-pub struct TaskCache(Arc<Mutex<HashMap<String, Cached>>>);
-
-struct Cached {
-    head: i64,
-    at: DateTime<Utc>,
-    tasks: Arc<Vec<Task>>,
-}
+#[derive(Clone)]
+pub struct TaskCache(crate::fresh::FreshMap<(i64, Arc<Vec<Task>>)>);
 
 pub const FRESH_SECS: i64 = 15;
 /// Beyond this many people the cache starts over (a bound on memory, not an LRU).
 const MAX_ENTRIES: usize = 20_000;
 
+impl Default for TaskCache {
+    fn default() -> Self {
+        TaskCache(crate::fresh::FreshMap::new(chrono::Duration::seconds(FRESH_SECS), MAX_ENTRIES))
+    }
+}
+
 impl TaskCache {
     fn get(&self, user_id: &str, head: i64, now: DateTime<Utc>) -> Option<Arc<Vec<Task>>> {
-        let map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let c = map.get(user_id)?;
-        let age = now.signed_duration_since(c.at);
-        (c.head == head && age >= chrono::Duration::zero() && age < chrono::Duration::seconds(FRESH_SECS)).then(|| c.tasks.clone())
+        self.0.get(user_id, now).filter(|(h, _)| *h == head).map(|(_, tasks)| tasks)
     }
 
     fn put(&self, user_id: &str, head: i64, at: DateTime<Utc>, tasks: Arc<Vec<Task>>) {
-        let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if map.len() >= MAX_ENTRIES {
-            map.clear();
-        }
-        map.insert(user_id.to_string(), Cached { head, at, tasks });
+        self.0.put(user_id, (head, tasks), at);
     }
 }
 

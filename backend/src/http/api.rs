@@ -17,11 +17,7 @@ use axum::routing::MethodFilter;
 use axum::Router;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, ConnectionTrait};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
-use chrono::{DateTime, Utc};
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
 use yishi_domain::roles::{AdminRole, Role, effective_roles};
 
 pub const SESSION_COOKIE: &str = "yishi_session";
@@ -235,49 +231,23 @@ pub fn token_id(token: &str) -> String {
 /// sign-out or reset therefore takes effect here within that bound (docs/operations.md).
 /// The idle timeout (R41) is checked on every request against the cached `last_seen_at`,
 /// which the 30-second touch below keeps current.
-#[derive(Clone, Default)]
-pub struct SessionCache(Arc<Mutex<HashMap<String, CachedSession>>>);
-
-struct CachedSession {
-    session: sessions::Model,
-    user: users::Model,
-    read_at: DateTime<Utc>,
-    read: Instant,
-}
+#[derive(Clone)]
+pub struct SessionCache(crate::fresh::FreshMap<(sessions::Model, users::Model)>);
 
 pub const SESSION_FRESH_SECS: i64 = 2;
 /// Beyond this many sessions the cache starts over (a bound on memory).
 const SESSION_CACHE_MAX: usize = 20_000;
 
+impl Default for SessionCache {
+    fn default() -> Self {
+        SessionCache(crate::fresh::FreshMap::new(chrono::Duration::seconds(SESSION_FRESH_SECS), SESSION_CACHE_MAX))
+    }
+}
+
 impl SessionCache {
-    fn get(&self, sid: &str, now: DateTime<Utc>) -> Option<(sessions::Model, users::Model)> {
-        let map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let c = map.get(sid)?;
-        let age = now.signed_duration_since(c.read_at);
-        let fresh = age >= chrono::Duration::zero()
-            && age < chrono::Duration::seconds(SESSION_FRESH_SECS)
-            && c.read.elapsed() < std::time::Duration::from_secs(SESSION_FRESH_SECS as u64);
-        fresh.then(|| (c.session.clone(), c.user.clone()))
-    }
-
-    fn put(&self, session: &sessions::Model, user: &users::Model, now: DateTime<Utc>) {
-        let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if map.len() >= SESSION_CACHE_MAX {
-            map.clear();
-        }
-        map.insert(session.id.clone(), CachedSession { session: session.clone(), user: user.clone(), read_at: now, read: Instant::now() });
-    }
-
-    /// The session's `last_seen_at` was moved to `at` (its freshness stays as it was).
-    fn touched(&self, sid: &str, at: DateTime<Utc>) {
-        if let Some(c) = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get_mut(sid) {
-            c.session.last_seen_at = at;
-        }
-    }
-
     /// Forgets every session: after a committed change to sessions or accounts.
     pub fn clear(&self) {
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
+        self.0.clear();
     }
 }
 
@@ -287,12 +257,12 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> AppResult<(session
     let sid = token_id(&token);
     let db = &state.db.conn;
     let now = state.clock.now();
-    let (mut session, user) = match state.sessions.get(&sid, now) {
+    let (mut session, user) = match state.sessions.0.get(&sid, now) {
         Some(hit) => hit,
         // One statement for both.
         None => match sessions::Entity::find_by_id(sid.clone()).find_also_related(users::Entity).one(db).await? {
             Some((s, Some(u))) => {
-                state.sessions.put(&s, &u, now);
+                state.sessions.0.put(&sid, (s.clone(), u.clone()), now);
                 (s, u)
             }
             _ => return Err(AppError::unauthenticated()),
@@ -318,7 +288,7 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> AppResult<(session
             .await?;
         tx.commit().await?;
         session.last_seen_at = now;
-        state.sessions.touched(&session.id, now);
+        state.sessions.0.update(&sid, |(s, _)| s.last_seen_at = now);
     }
     Ok((session, user))
 }

@@ -1,0 +1,66 @@
+//! A per-key memory of values that stay usable for a while: the building block of this
+//! instance's small caches (the to-do lists in `tasks`, the sessions in `http::api`). An
+//! entry is fresh for `max_age` of both the server's time (which tests move) and real time,
+//! and the map starts over beyond `max_entries` (a bound on memory, not an LRU).
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
+
+pub struct FreshMap<V> {
+    entries: Arc<Mutex<HashMap<String, Entry<V>>>>,
+    max_age: chrono::Duration,
+    max_entries: usize,
+}
+
+struct Entry<V> {
+    value: V,
+    at: DateTime<Utc>,
+    stored: Instant,
+}
+
+impl<V> Clone for FreshMap<V> {
+    fn clone(&self) -> Self {
+        FreshMap { entries: self.entries.clone(), max_age: self.max_age, max_entries: self.max_entries }
+    }
+}
+
+impl<V: Clone> FreshMap<V> {
+    pub fn new(max_age: chrono::Duration, max_entries: usize) -> Self {
+        FreshMap { entries: Arc::default(), max_age, max_entries }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Entry<V>>> {
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The value stored under `key`, if it is still fresh at server time `now`.
+    pub fn get(&self, key: &str, now: DateTime<Utc>) -> Option<V> {
+        let map = self.lock();
+        let e = map.get(key)?;
+        let age = now.signed_duration_since(e.at);
+        let real = chrono::Duration::from_std(e.stored.elapsed()).unwrap_or(chrono::Duration::MAX);
+        (age >= chrono::Duration::zero() && age < self.max_age && real < self.max_age).then(|| e.value.clone())
+    }
+
+    /// Stores `value` under `key` as of server time `now`.
+    pub fn put(&self, key: &str, value: V, now: DateTime<Utc>) {
+        let mut map = self.lock();
+        if map.len() >= self.max_entries {
+            map.clear();
+        }
+        map.insert(key.to_string(), Entry { value, at: now, stored: Instant::now() });
+    }
+
+    /// Changes the value stored under `key` in place; its freshness stays as it was.
+    pub fn update(&self, key: &str, f: impl FnOnce(&mut V)) {
+        if let Some(e) = self.lock().get_mut(key) {
+            f(&mut e.value);
+        }
+    }
+
+    /// Forgets everything.
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+}
