@@ -106,6 +106,13 @@ pub async fn append(
     actor: &Actor,
     e: NewEntry,
 ) -> AppResult<i64> {
+    append_many(tx, vec![(at, actor.clone(), e)]).await
+}
+
+/// Appends entries in order inside the caller's transaction, reading and moving the head
+/// once for all of them (group commit of ballots). Returns the last sequence number, or the
+/// head's if `entries` is empty.
+pub async fn append_many(tx: &impl ConnectionTrait, entries: Vec<(DateTime<Utc>, Actor, NewEntry)>) -> AppResult<i64> {
     let mut q = audit_head::Entity::find_by_id(1);
     if tx.get_database_backend() == DbBackend::Postgres {
         q = q.lock_exclusive();
@@ -114,27 +121,38 @@ pub async fn append(
         .one(tx)
         .await?
         .ok_or_else(|| AppError::internal("audit head row missing"))?;
-    let mut m = audit_log::Model {
-        seq: head.seq + 1,
-        id: uuid::Uuid::now_v7().to_string(),
-        at,
-        actor_id: actor.user_id.clone(),
-        on_behalf_of: actor.on_behalf_of.clone(),
-        unit_id: e.unit_id,
-        action: e.action,
-        object_type: e.object_type,
-        object_id: e.object_id,
-        before_state: canonical_json(&e.before)?,
-        after_state: canonical_json(&e.after)?,
-        client_addr: actor.client_addr.clone(),
-        permanent: e.permanent,
-        prev_hash: head.hash.clone(),
-        hash: String::new(),
-    };
-    m.hash = canonical_hash(&head.hash, &m)?;
-    let seq = m.seq;
-    let hash = m.hash.clone();
-    audit_log::Entity::insert(audit_log::ActiveModel::from(m)).exec_without_returning(tx).await?;
+    if entries.is_empty() {
+        return Ok(head.seq);
+    }
+    let (mut seq, mut hash) = (head.seq, head.hash.clone());
+    let mut rows = Vec::with_capacity(entries.len());
+    for (at, actor, e) in entries {
+        let mut m = audit_log::Model {
+            seq: seq + 1,
+            id: uuid::Uuid::now_v7().to_string(),
+            at,
+            actor_id: actor.user_id,
+            on_behalf_of: actor.on_behalf_of,
+            unit_id: e.unit_id,
+            action: e.action,
+            object_type: e.object_type,
+            object_id: e.object_id,
+            before_state: canonical_json(&e.before)?,
+            after_state: canonical_json(&e.after)?,
+            client_addr: actor.client_addr,
+            permanent: e.permanent,
+            prev_hash: hash,
+            hash: String::new(),
+        };
+        m.hash = canonical_hash(&m.prev_hash, &m)?;
+        seq = m.seq;
+        hash = m.hash.clone();
+        rows.push(audit_log::ActiveModel::from(m));
+    }
+    // Bound parameters per statement stay far below SQLite's and PostgreSQL's limits.
+    for chunk in rows.chunks(256) {
+        audit_log::Entity::insert_many(chunk.to_vec()).exec_without_returning(tx).await?;
+    }
     let updated = audit_head::Entity::update_many()
         .col_expr(audit_head::Column::Seq, seq.into())
         .col_expr(audit_head::Column::Hash, hash.into())

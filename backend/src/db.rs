@@ -87,11 +87,17 @@ impl Db {
         if is_sqlite {
             opts.max_connections(8).min_connections(1);
             let sync = if sqlite_file(url).is_some() { SqliteSynchronous::Normal } else { SqliteSynchronous::Full };
+            // A file database is checkpointed by `checkpointer`, not by SQLite's automatic
+            // checkpoint, which runs inside the commit that takes the WAL past 1,000 pages and
+            // holds the writer lock while it copies pages and fsyncs the database file.
+            let autocheckpoint = if sqlite_file(url).is_some() { "0" } else { "1000" };
             opts.map_sqlx_sqlite_opts(move |o| {
                 o.journal_mode(SqliteJournalMode::Wal)
                     .synchronous(sync)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(30))
+                    .pragma("wal_autocheckpoint", autocheckpoint)
+                    .pragma("journal_size_limit", "67108864")
             });
         } else {
             opts.max_connections(24).min_connections(2).acquire_timeout(Duration::from_secs(30));
@@ -106,7 +112,11 @@ impl Db {
             })),
             _ => None,
         };
-        Ok(Db { sqlite_writer: is_sqlite.then(|| Arc::new(Mutex::new(()))), wal, conn })
+        let sqlite_writer = is_sqlite.then(|| Arc::new(Mutex::new(())));
+        if let (Some(w), Some(writer)) = (&wal, &sqlite_writer) {
+            tokio::spawn(checkpointer(conn.clone(), Arc::downgrade(w), writer.clone()));
+        }
+        Ok(Db { sqlite_writer, wal, conn })
     }
 
     /// (commits, fsyncs) since start on SQLite with group commit; `None` elsewhere.
@@ -151,15 +161,36 @@ pub struct WriteTx {
 impl WriteTx {
     /// Commits, and returns only once the commit is on disk (group commit on SQLite).
     pub async fn commit(self) -> AppResult<()> {
+        self.commit_pending().await?.wait().await
+    }
+
+    /// Commits and releases the writer; the returned [`Durable`] says when the commit is on
+    /// disk. Nothing may be acknowledged before [`Durable::wait`] returned (R43); meanwhile
+    /// the caller may write its next transaction, so that one fsync covers both.
+    pub async fn commit_pending(self) -> AppResult<Durable> {
         let WriteTx { tx, guard, wal } = self;
         tx.commit().await?;
         let mine = wal.as_ref().map(|w| w.committed.fetch_add(1, Ordering::SeqCst) + 1);
         // The next writer may start while this one waits for the disk.
         drop(guard);
-        if let (Some(w), Some(mine)) = (wal, mine) {
-            w.barrier(mine).await?;
+        Ok(Durable { wal: wal.zip(mine) })
+    }
+}
+
+/// A committed write transaction that may not be on disk yet (SQLite group commit); on
+/// PostgreSQL the commit itself was durable.
+#[must_use = "nothing may be acknowledged before the commit is on disk: call wait()"]
+pub struct Durable {
+    wal: Option<(Arc<WalSync>, u64)>,
+}
+
+impl Durable {
+    /// Returns once the commit is on disk.
+    pub async fn wait(self) -> AppResult<()> {
+        match self.wal {
+            Some((w, mine)) => w.barrier(mine).await,
+            None => Ok(()),
         }
-        Ok(())
     }
 }
 
@@ -169,6 +200,64 @@ impl Deref for WriteTx {
         &self.tx
     }
 }
+
+/// Checkpoints the WAL of a SQLite file database into the database file, in two steps so that
+/// writers are not held up by the copying:
+/// 1. every second after commits (and every 5 s in any case): a `PASSIVE` checkpoint without
+///    the writer lock — it copies what is committed, in parallel with the writers, and waits
+///    for nobody;
+/// 2. when the WAL holds more than [`WAL_RESET_FRAMES`]: the same again holding the writer lock.
+///    Only the frames written since step 1 remain to be copied, and with every frame copied
+///    and no writer between, the next writer starts the WAL file over (SQLite resets it only
+///    then; under a constant write load step 1 alone never catches up and the file grows
+///    without bound). `journal_size_limit` then truncates it.
+///
+/// Ends once the `Db` is gone.
+async fn checkpointer(conn: DatabaseConnection, wal: std::sync::Weak<WalSync>, writer: Arc<Mutex<()>>) {
+    let (mut done, mut idle) = (0, 0);
+    loop {
+        tokio::time::sleep(CHECKPOINT_EVERY).await;
+        let Some(w) = wal.upgrade() else { return };
+        let committed = w.committed.load(Ordering::Relaxed);
+        drop(w);
+        // Writes made outside `begin_write` are not counted: every 5 s regardless.
+        idle += 1;
+        if committed == done && idle < 5 {
+            continue;
+        }
+        idle = 0;
+        let frames = match checkpoint(&conn).await {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::warn!(error = %e.message, "WAL checkpoint failed; retrying");
+                continue;
+            }
+        };
+        done = committed;
+        if frames > WAL_RESET_FRAMES {
+            let _writer = writer.lock().await;
+            if let Err(e) = checkpoint(&conn).await {
+                tracing::warn!(error = %e.message, "WAL checkpoint (writer held) failed; retrying");
+            }
+        }
+    }
+}
+
+/// One `PASSIVE` checkpoint; returns the frames in the WAL.
+async fn checkpoint(conn: &DatabaseConnection) -> AppResult<i64> {
+    let row = conn
+        .query_one_raw(sea_orm::Statement::from_string(DbBackend::Sqlite, "PRAGMA wal_checkpoint(PASSIVE)"))
+        .await?
+        .ok_or_else(|| AppError::internal("wal_checkpoint returned nothing"))?;
+    Ok(row.try_get::<i64>("", "log")?)
+}
+
+/// Frames in the WAL (4 KiB each) after which [`checkpointer`] lets the next writer start the
+/// file over.
+const WAL_RESET_FRAMES: i64 = 16384;
+
+/// How often [`checkpointer`] copies the WAL into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
 /// The file behind a SQLite URL; `None` for in-memory databases.
 fn sqlite_file(url: &str) -> Option<&str> {

@@ -30,15 +30,18 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Application> {
         let db = prepare_database(&config.database_url).await?;
         let authz = Authz::load(&db.conn).await.map_err(|e| anyhow::anyhow!(e.to_string()))?;
+        let events = EventBus::default();
+        let ballots = crate::deliberation::ballot_queue::BallotQueue::start(db.clone(), events.clone());
         let state = AppState {
             db,
             clock: Clock::new(config.test_clock),
             config: Arc::new(config.clone()),
             authz,
-            events: EventBus::default(),
+            events,
             tasks: crate::tasks::TaskCache::default(),
             sessions: crate::http::api::SessionCache::default(),
             audit_verified: crate::audit::VerifiedChain::default(),
+            ballots,
         };
         let listener = TcpListener::bind(config.addr).await?;
         Ok(Application { listener, state })

@@ -227,7 +227,9 @@ pub async fn one_run(o: &Opts, pg: Option<&str>, target_rate: f64, expect_capaci
     .await;
     let used = capacity.ok + capacity.errors;
     let first = (used as usize).div_ceil(users).max(per_user_cap);
-    let rate = target_rate.min((capacity.throughput * 0.8).max(10.0));
+    // The target's own rate when the capacity reaches it (the target is p99 at that rate);
+    // otherwise 80% of the capacity.
+    let rate = if capacity.throughput >= target_rate { target_rate } else { (capacity.throughput * 0.8).max(10.0) };
     let paced_op = ballot_op(voters.clone(), all.clone(), first);
     let paced = load::with_cpu(
         proc.pid(),
@@ -317,7 +319,7 @@ pub async fn step(o: &Opts, ceil: &Ceil) -> Result<()> {
         let cpu_bound = cores as f64 * 1000.0 / (cap.server_cpu_ms + cap.client_cpu_ms).max(1e-6);
         let target_met = match pg {
             None => cap.throughput >= TARGET_RATE && paced.p99_ms <= TARGET_P99_MS && paced.target_rate >= TARGET_RATE,
-            Some(_) => cap.throughput >= 0.5 * ceil.pgbench_n,
+            Some(_) => ceil.pgbench_n > 0.0 && cap.throughput >= 0.5 * ceil.pgbench_n,
         };
         body += &format!(
             "### {name}\n\n| figure | value | ceiling | ratio | target | met |\n| --- | ---: | ---: | ---: | --- | --- |\n\

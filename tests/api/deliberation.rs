@@ -734,6 +734,64 @@ async fn r11_concurrent_ballots_by_the_same_member_record_exactly_one() {
     assert_eq!(count_rows(&app, "ballots").await, 1);
 }
 
+/// Ballots that arrive together are written together (group commit, `ballot_queue`): every
+/// member's first ballot is recorded, each duplicate is refused alone with R11 without
+/// disturbing the others, the secret counters and opinions add up, each recorded ballot has
+/// its own audit entry and the chain verifies.
+#[tokio::test]
+async fn r11_ballots_arriving_together_are_each_recorded_once_and_duplicates_refused_alone() {
+    let app = spawn_app().await;
+    let (mid, pid) = discussed(&app, "party_group", body("key_appointment", "任命办公室副主任", None)).await;
+    path(&app, &mid, &pid, json!({"path": "vote"})).await.ok();
+    assert_eq!(item(&state(&app, &mid).await, &pid)["mode"], "secret");
+    let url = format!("/api/v1/meetings/{mid}/items/{pid}/ballots");
+    let voters = ["lina", "wangqiang", "liuyang", "chenjing"];
+    let mut clients = Vec::new();
+    for who in voters {
+        clients.push(app.login(who).await);
+    }
+    let before = audit_count(&app).await;
+    let mut handles = Vec::new();
+    for (n, c) in clients.iter().enumerate() {
+        // Three at once from each member; only one of each can be recorded.
+        for k in 0..3 {
+            let (c, url) = (c.clone(), url.clone());
+            let choice = if n == 0 { "disagree" } else { "agree" };
+            let opinion = format!("意见{n}-{k}");
+            handles.push(tokio::spawn(async move { (n, c.post(&url, json!({"choice": choice, "opinion": opinion})).await) }));
+        }
+    }
+    let mut recorded = [0; 4];
+    for h in handles {
+        let (n, r) = h.await.unwrap();
+        if r.status == 200 {
+            recorded[n] += 1;
+        } else {
+            r.err("R11");
+        }
+    }
+    assert_eq!(recorded, [1, 1, 1, 1], "exactly one ballot per member");
+    assert_eq!(count_rows(&app, "ballot_participations").await, 4);
+    assert_eq!(audit_count(&app).await, before + 4, "one audit entry per recorded ballot, none for a refusal");
+    let db = app.db();
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), "SELECT agree, disagree, defer, abstain, opinions FROM secret_tallies".to_string()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((row.try_get::<i32>("", "agree").unwrap(), row.try_get::<i32>("", "disagree").unwrap()), (3, 1));
+    let opinions: Vec<String> = serde_json::from_str(&row.try_get::<String>("", "opinions").unwrap()).unwrap();
+    assert_eq!(opinions.len(), 4, "one opinion per recorded ballot: {opinions:?}");
+    assert!(yishi::audit::verify(db).await.unwrap().ok);
+    // The principal (last, R10) and the count see the same four.
+    ballot(&app, &mid, &pid, "zhangwei", "agree").await.ok();
+    let t = app.login("zhangwei").await.post(&format!("/api/v1/meetings/{mid}/items/{pid}/close-vote"), json!({})).await.ok().clone();
+    assert_eq!((t["tally"]["agree"].as_i64(), t["tally"]["disagree"].as_i64()), (Some(4), Some(1)));
+    // After the close nothing more is written.
+    ballot(&app, &mid, &pid, "lina", "agree").await.err("R11");
+    assert_eq!(count_rows(&app, "ballot_participations").await, 5);
+}
+
 #[tokio::test]
 async fn r11_live_count_reaches_the_chair_without_secret_content() {
     let app = spawn_app().await;

@@ -8,6 +8,7 @@
 //!
 //! The state machine and the rule checks are in `yishi_domain::deliberation`; minutes,
 //! publication and archive (R14–R18) build on the same tables in `crate::minutes`.
+pub mod ballot_queue;
 pub mod common;
 pub mod demo;
 pub mod meetings;

@@ -11,8 +11,8 @@ use crate::state::AppState;
 use crate::store::entities::{attendance, ballot_participations, ballots, meeting_items, meetings, proposals, secret_tallies, statements};
 use crate::trail::{self, Change};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -90,34 +90,56 @@ async fn lock_item(db: &impl ConnectionTrait, meeting_id: &str, proposal_id: &st
 struct ItemCtx {
     m: meetings::Model,
     item: meeting_items::Model,
-    p: proposals::Model,
+    p: Option<proposals::Model>,
     should: Vec<String>,
     recused: Vec<String>,
     present: Vec<String>,
 }
 
 impl ItemCtx {
+    /// Everything about the item, for a write transaction on it (statements, paths, the close
+    /// of the vote, the decision): the item is locked, see [`lock_item`].
     async fn load(db: &impl ConnectionTrait, ctx: &Ctx, meeting_id: &str, proposal_id: &str) -> AppResult<ItemCtx> {
-        Self::load_with(db, ctx, meeting_id, proposal_id, true, true).await
-    }
-
-    /// `with_present = false` leaves `present` empty: for a ballot, which asks only about the
-    /// caller's own attendance (one row instead of every member's, see `cast`).
-    /// `lock = false` reads the item without locking it: for checks made before the write
-    /// transaction (a ballot's, which reads it again with [`lock_item`]).
-    async fn load_with(db: &impl ConnectionTrait, ctx: &Ctx, meeting_id: &str, proposal_id: &str, with_present: bool, lock: bool) -> AppResult<ItemCtx> {
         let m = load_meeting(db, meeting_id).await?;
         if !may_read_meeting(db, ctx, &m).await? {
             return Err(AppError::not_found());
         }
-        // With `lock`, the caller is a write transaction on the item (statements, paths, the
-        // close of the vote, the decision): see [`lock_item`].
-        let item = if lock { lock_item(db, meeting_id, proposal_id).await? } else { load_item(db, meeting_id, proposal_id).await? };
+        let item = lock_item(db, meeting_id, proposal_id).await?;
         let p = load_proposal(db, proposal_id).await?;
         let should = should_attend(db, &m).await?;
         let recused = json_ids(&item.recused);
-        let present = if with_present { present_members(db, &m).await? } else { Vec::new() };
-        Ok(ItemCtx { m, item, p, should, recused, present })
+        let present = present_members(db, &m).await?;
+        Ok(ItemCtx { m, item, p: Some(p), should, recused, present })
+    }
+
+    /// What a ballot's checks need, before its write (`cast`): the meeting and the item in one
+    /// statement, without locks, the proposal or the attendance list (a ballot asks about the
+    /// caller's own attendance only).
+    async fn for_ballot(db: &impl ConnectionTrait, ctx: &Ctx, meeting_id: &str, proposal_id: &str) -> AppResult<ItemCtx> {
+        let on_meeting = meeting_items::Entity::belongs_to(meetings::Entity)
+            .from(meeting_items::Column::MeetingId)
+            .to(meetings::Column::Id)
+            .into();
+        let (item, m) = meeting_items::Entity::find()
+            .join(sea_orm::JoinType::InnerJoin, on_meeting)
+            .select_also(meetings::Entity)
+            .filter(meeting_items::Column::MeetingId.eq(meeting_id))
+            .filter(meeting_items::Column::ProposalId.eq(proposal_id))
+            .one(db)
+            .await?
+            .ok_or_else(AppError::not_found)?;
+        let m = m.ok_or_else(AppError::not_found)?;
+        if !may_read_meeting(db, ctx, &m).await? {
+            return Err(AppError::not_found());
+        }
+        let should = should_attend(db, &m).await?;
+        let recused = json_ids(&item.recused);
+        Ok(ItemCtx { m, item, p: None, should, recused, present: Vec::new() })
+    }
+
+    /// The proposal ([`ItemCtx::load`] reads it; a ballot does not need it).
+    fn p(&self) -> AppResult<&proposals::Model> {
+        self.p.as_ref().ok_or_else(|| AppError::internal("item context without its proposal"))
     }
 
     fn require_open(&self) -> AppResult<()> {
@@ -165,7 +187,7 @@ async fn statements_of(db: &impl ConnectionTrait, item_id: &str) -> AppResult<Ve
     Ok(statements::Entity::find().filter(statements::Column::ItemId.eq(item_id)).order_by_asc(statements::Column::Seq).all(db).await?)
 }
 
-async fn chair_and_clerks(db: &impl ConnectionTrait, m: &meetings::Model) -> AppResult<Vec<String>> {
+pub(super) async fn chair_and_clerks(db: &impl ConnectionTrait, m: &meetings::Model) -> AppResult<Vec<String>> {
     let mut v: Vec<String> =
         crate::org::holders_of_any(db, &m.unit_id, &[Role::Clerk, Role::Principal]).await?.into_iter().map(|x| x.user_id).collect();
     v.push(m.created_by.clone());
@@ -256,7 +278,7 @@ pub async fn add_statement(state: &AppState, ctx: &Ctx, meeting_id: &str, propos
         StatementRole::Member if !is_member && !observers.iter().any(|o| o == speaker) => {
             return Err(AppError::invalid("speaker_id", "发言人须为出席会议的成员或列席人员"));
         }
-        StatementRole::Presenter if !invited.iter().any(|u| u == speaker) && c.p.proposer_id != speaker => {
+        StatementRole::Presenter if !invited.iter().any(|u| u == speaker) && c.p()?.proposer_id != speaker => {
             return Err(AppError::invalid("speaker_id", "汇报人须为承办人或参会、列席人员"));
         }
         _ => {}
@@ -323,8 +345,8 @@ pub async fn choose(state: &AppState, ctx: &Ctx, meeting_id: &str, proposal_id: 
     let stances: Vec<(String, Option<Stance>)> =
         c.present_eligible().into_iter().map(|u| { let s = latest.get(&u).and_then(|s| s.parse().ok()); (u, s) }).collect();
     let facts = PathFacts {
-        category: p_category(&c.p)?,
-        urgent: c.p.urgent,
+        category: p_category(c.p()?)?,
+        urgent: c.p()?.urgent,
         secret_ballot_always: settings.secret_ballot_always,
         split_margin: settings.split_margin,
         stances: &stances,
@@ -360,7 +382,7 @@ pub async fn choose(state: &AppState, ctx: &Ctx, meeting_id: &str, proposal_id: 
             ]);
             update_item(&*tx, &c.item, base).await?;
             let note = format!("一致通过；表示同意：{}", n.values().cloned().collect::<Vec<_>>().join("、"));
-            proposal_state = conclude_proposal(&*tx, ctx, &c.p, now, Conclusion { command: Command::Consensus, outcome: Outcome::Adopted, text: &text, note: &note }).await?;
+            proposal_state = conclude_proposal(&*tx, ctx, c.p()?, now, Conclusion { command: Command::Consensus, outcome: Outcome::Adopted, text: &text, note: &note }).await?;
         }
         Path::Defer => {
             let text = reason.clone().unwrap_or_default();
@@ -372,7 +394,7 @@ pub async fn choose(state: &AppState, ctx: &Ctx, meeting_id: &str, proposal_id: 
                 (meeting_items::Column::DecidedBy, Expr::value(ctx.user_id.clone())),
             ]);
             update_item(&*tx, &c.item, base).await?;
-            proposal_state = conclude_proposal(&*tx, ctx, &c.p, now, Conclusion { command: Command::Defer, outcome: Outcome::Deferred, text: &text, note: &format!("缓议：{text}") }).await?;
+            proposal_state = conclude_proposal(&*tx, ctx, c.p()?, now, Conclusion { command: Command::Defer, outcome: Outcome::Deferred, text: &text, note: &format!("缓议：{text}") }).await?;
         }
         Path::Vote | Path::SecretBallot => {
             base.extend([
@@ -395,9 +417,9 @@ pub async fn choose(state: &AppState, ctx: &Ctx, meeting_id: &str, proposal_id: 
                 .insert(&*tx)
                 .await?;
             }
-            let from = p_state(&c.p)?;
+            let from = p_state(c.p()?)?;
             let to = apply(from, Command::OpenVote, Facts::default())?;
-            update_proposal(&*tx, &c.p, now, vec![(proposals::Column::State, Expr::value(to.as_str()))]).await?;
+            update_proposal(&*tx, c.p()?, now, vec![(proposals::Column::State, Expr::value(to.as_str()))]).await?;
             let label = mode.map(|m| m.label()).unwrap_or("表决");
             trail::record(&*tx, now, &ctx.actor(), Change::new(&c.m.unit_id, PROPOSAL, proposal_id, "proposal.vote_open").states(Some(from.as_str()), Some(to.as_str())).note(Some(label)))
                 .await?;
@@ -405,7 +427,7 @@ pub async fn choose(state: &AppState, ctx: &Ctx, meeting_id: &str, proposal_id: 
         }
     }
     trail::record(&*tx, now, &ctx.actor(), Change::new(&c.m.unit_id, MEETING, meeting_id, "meeting.item_path")
-        .note(Some(&format!("{}：{}{}", c.p.title, path.label(), reason.as_ref().map(|r| format!("（{r}）")).unwrap_or_default()))))
+        .note(Some(&format!("{}：{}{}", c.p()?.title, path.label(), reason.as_ref().map(|r| format!("（{r}）")).unwrap_or_default()))))
     .await?;
     tx.commit().await?;
     let mut notify = chair_and_clerks(&state.db.conn, &c.m).await?;
@@ -419,7 +441,7 @@ pub async fn choose(state: &AppState, ctx: &Ctx, meeting_id: &str, proposal_id: 
 
 // ---------------------------------------------------------------- ballots (R08–R11)
 
-fn random_index(len: usize) -> usize {
+pub(super) fn random_index(len: usize) -> usize {
     let r = uuid::Uuid::new_v4().as_u128();
     usize::try_from(r % (len as u128 + 1)).unwrap_or(0)
 }
@@ -428,15 +450,15 @@ pub async fn cast(state: &AppState, ctx: &Ctx, meeting_id: &str, proposal_id: &s
     let choice = BallotChoice::parse_field(&req.choice, "choice")?;
     let opinion = opt_text("opinion", req.opinion.as_deref(), 2000)?;
     let now = state.clock.now();
-    // A ballot is the hot path of a meeting (every member at once), and on SQLite every
-    // statement inside the write transaction holds up all other writers. So the checks that
-    // cannot be undone by a concurrent change are made first, on a pooled connection: the
-    // caller's membership of the meeting (R08), recusal (R09), attendance (R08), an earlier
-    // ballot (R11, caught again by the unique index below) and the principal's turn (R10:
-    // members who voted cannot take it back). Inside the transaction only the item is read
-    // again — locked on PostgreSQL — because its vote may have been closed meanwhile (R11).
+    // A ballot is the hot path of a meeting (every member at once). The checks that no
+    // concurrent change can undo are made here, on a pooled connection: the caller's
+    // membership of the meeting (R08), recusal (R09), attendance (R08) and the principal's
+    // turn (R10: members who voted cannot take it back). The ballot is then written by the
+    // ballot queue together with those that arrive meanwhile (group commit), which reads the
+    // item again — locked on PostgreSQL — because its vote may have been closed (R11), and
+    // refuses a second ballot by the unique (item, voter) index (R11, R42).
     let db = &state.db.conn;
-    let mut c = ItemCtx::load_with(db, ctx, meeting_id, proposal_id, false, false).await?;
+    let mut c = ItemCtx::for_ballot(db, ctx, meeting_id, proposal_id).await?;
     c.require_open()?;
     c.require_voting()?;
     let me = ctx.user_id.as_str();
@@ -461,15 +483,7 @@ pub async fn cast(state: &AppState, ctx: &Ctx, meeting_id: &str, proposal_id: &s
     if !mine_present {
         return Err(AppError::rule("R08", "您未登记出席本次会议，不能投票；缺席成员可在会前提交书面意见"));
     }
-    let voted_already = ballot_participations::Entity::find()
-        .filter(ballot_participations::Column::ItemId.eq(c.item.id.clone()))
-        .filter(ballot_participations::Column::VoterId.eq(me))
-        .one(db)
-        .await?
-        .is_some();
-    if voted_already {
-        return Err(AppError::rule("R11", "每位成员对每个议题只能投一票，已投的票不能更改"));
-    }
+    // R11: an earlier ballot is refused by the writer (the unique index), not asked here.
     // R10: in a named vote the principal votes last.
     let mode: VoteMode = c.item.mode.as_deref().unwrap_or("named").parse()?;
     let is_principal = ctx.has(Role::Principal) || c.m.chair_id.as_deref() == Some(me);
@@ -482,6 +496,9 @@ pub async fn cast(state: &AppState, ctx: &Ctx, meeting_id: &str, proposal_id: &s
             .into_tuple()
             .all(db)
             .await?;
+        if voters.iter().any(|v| v == me) {
+            return Err(AppError::rule("R11", "每位成员对每个议题只能投一票，已投的票不能更改"));
+        }
         let waiting: Vec<String> = c.present_eligible().into_iter().filter(|u| u != me && !voters.contains(u)).collect();
         if !waiting.is_empty() {
             let n = names(db, &waiting).await?;
@@ -492,109 +509,28 @@ pub async fn cast(state: &AppState, ctx: &Ctx, meeting_id: &str, proposal_id: &s
             .with_details(json!({"waiting_for": waiting})));
         }
     }
-    let tx = state.db.begin_write().await?;
-    c.item = lock_item(&*tx, meeting_id, proposal_id).await?;
-    c.require_voting()?;
-    if c.item.mode.as_deref().unwrap_or("named") != mode.as_str() {
-        return Err(AppError::conflict("表决方式已变更，请刷新后重新投票"));
-    }
+    // Written with the ballots that arrive meanwhile, in one transaction (group commit);
+    // answered once that transaction is on disk (`ballot_queue`).
     let receipt_id = new_id();
-    let inserted = ballot_participations::ActiveModel {
-        id: Set(receipt_id.clone()),
-        unit_id: Set(c.m.unit_id.clone()),
-        meeting_id: Set(meeting_id.to_string()),
-        item_id: Set(c.item.id.clone()),
-        voter_id: Set(me.to_string()),
-        at: Set(now),
-    }
-    .insert(&*tx)
-    .await;
-    if let Err(e) = inserted {
-        let e = AppError::from(e);
-        if e.code == "conflict" {
-            // The unique (item, voter) index caught a concurrent second ballot (R11, R42).
-            return Err(AppError::rule("R11", "每位成员对每个议题只能投一票，已投的票不能更改"));
-        }
-        return Err(e);
-    }
-    if mode.is_named() {
-        ballots::ActiveModel {
-            id: Set(new_id()),
-            unit_id: Set(c.m.unit_id.clone()),
-            meeting_id: Set(meeting_id.to_string()),
-            item_id: Set(c.item.id.clone()),
-            proposal_id: Set(proposal_id.to_string()),
-            voter_id: Set(me.to_string()),
-            mode: Set(mode.as_str().to_string()),
-            choice: Set(choice.as_str().to_string()),
-            opinion: Set(opinion.clone()),
-            cast_at: Set(now),
-        }
-        .insert(&*tx)
-        .await?;
-    } else {
-        // Secret: only the item's counters change (docs/architecture.md "Secret ballots").
-        let col = match choice {
-            BallotChoice::Agree => secret_tallies::Column::Agree,
-            BallotChoice::Disagree => secret_tallies::Column::Disagree,
-            BallotChoice::Defer => secret_tallies::Column::Defer,
-            BallotChoice::Abstain => secret_tallies::Column::Abstain,
-        };
-        // The increment takes the row lock (PostgreSQL) before the opinions are rewritten.
-        let res = secret_tallies::Entity::update_many()
-            .col_expr(col, Expr::col(col).add(1))
-            .col_expr(secret_tallies::Column::Version, Expr::col(secret_tallies::Column::Version).add(1))
-            .filter(secret_tallies::Column::Id.eq(c.item.id.clone()))
-            .exec(&*tx)
-            .await?;
-        if res.rows_affected != 1 {
-            return Err(AppError::internal("secret tally row missing"));
-        }
-        if let Some(o) = &opinion {
-            let t = secret_tallies::Entity::find_by_id(c.item.id.clone()).one(&*tx).await?.ok_or_else(|| AppError::internal("secret tally row missing"))?;
-            let mut ops: Vec<String> = json_ids(&t.opinions);
-            let at = random_index(ops.len());
-            ops.insert(at, o.clone());
-            secret_tallies::Entity::update_many()
-                .col_expr(secret_tallies::Column::Opinions, Expr::value(to_json(&ops)?))
-                .filter(secret_tallies::Column::Id.eq(c.item.id.clone()))
-                .exec(&*tx)
-                .await?;
-        }
-    }
-    audit::append(&*tx, now, &ctx.actor(), NewEntry {
-        unit_id: Some(c.m.unit_id.clone()),
-        action: "ballot.cast".into(),
-        object_type: "meeting_item".into(),
-        object_id: Some(c.item.id.clone()),
-        before: Value::Null,
-        // Never the content of a secret ballot.
-        after: if mode.is_named() { json!({"mode": mode.as_str(), "choice": choice.as_str()}) } else { json!({"mode": mode.as_str()}) },
-        permanent: false,
-    })
-    .await?;
-    tx.commit().await?;
-    // The chair's live count, read after the commit (outside the writers' queue): ballots so
-    // far and members present who may vote, counted in SQL, and who is told.
     let eligible = c.eligible();
-    let (cast_n, pe, chair) = futures::try_join!(
-        async { AppResult::Ok(ballot_participations::Entity::find().filter(ballot_participations::Column::ItemId.eq(c.item.id.clone())).count(db).await?) },
-        async {
-            AppResult::Ok(
-                attendance::Entity::find()
-                    .filter(attendance::Column::MeetingId.eq(meeting_id))
-                    .filter(attendance::Column::Status.eq(AttendanceStatus::Present.as_str()))
-                    .filter(attendance::Column::UserId.is_in(eligible.clone()))
-                    .count(db)
-                    .await?,
-            )
-        },
-        chair_and_clerks(db, &c.m),
-    )?;
-    state.events.publish(chair, "vote", json!({
-        "kind": "ballot_count", "meeting_id": meeting_id, "proposal_id": proposal_id,
-        "ballots_cast": cast_n, "present_eligible": pe, "eligible": eligible.len(),
-    }));
+    let proposal = proposal_id.to_string();
+    let item_id = c.item.id.clone();
+    state
+        .ballots
+        .write(super::ballot_queue::BallotWrite {
+            meeting: c.m,
+            proposal_id: proposal,
+            item_id,
+            mode,
+            choice,
+            opinion,
+            voter_id: me.to_string(),
+            actor: ctx.actor(),
+            at: now,
+            receipt_id: receipt_id.clone(),
+            eligible,
+        })
+        .await?;
     let receipt = json!({
         "receipt_id": receipt_id, "meeting_id": meeting_id, "proposal_id": proposal_id, "mode": mode.as_str(),
         "cast_at": now, "choice": if mode.is_named() { json!(choice.as_str()) } else { Value::Null },
@@ -673,7 +609,7 @@ pub async fn close_vote(state: &AppState, ctx: &Ctx, meeting_id: &str, proposal_
     .await?;
     trail::record(&*tx, now, &ctx.actor(), Change::new(&c.m.unit_id, MEETING, meeting_id, "meeting.vote_close").note(Some(&format!(
         "{}：同意 {}，不同意 {}，缓议 {}，弃权 {}；应到会（除回避）{} 人，{}",
-        c.p.title, tally.agree, tally.disagree, tally.defer, tally.abstain, tally.eligible,
+        c.p()?.title, tally.agree, tally.disagree, tally.defer, tally.abstain, tally.eligible,
         if majority { "同意票超过半数" } else { "同意票未超过半数" }
     ))))
     .await?;
@@ -727,10 +663,10 @@ pub async fn decide(state: &AppState, ctx: &Ctx, meeting_id: &str, proposal_id: 
         Some(r) => format!("{}：{text}；行政首长决定与表决多数意见不同，理由：{r}", outcome.label()),
         None => format!("{}：{text}", outcome.label()),
     };
-    let to = conclude_proposal(&*tx, ctx, &c.p, now, Conclusion { command, outcome, text: &text, note: &note }).await?;
+    let to = conclude_proposal(&*tx, ctx, c.p()?, now, Conclusion { command, outcome, text: &text, note: &note }).await?;
     tx.commit().await?;
     let mut notify = chair_and_clerks(&state.db.conn, &c.m).await?;
-    notify.push(c.p.proposer_id.clone());
+    notify.push(c.p()?.proposer_id.clone());
     notify.extend(c.eligible());
     state.events.publish(notify, "vote", json!({"kind": "decided", "meeting_id": meeting_id, "proposal_id": proposal_id, "outcome": outcome.as_str(), "proposal_state": to.as_str()}));
     item_view(state, ctx, meeting_id, proposal_id).await

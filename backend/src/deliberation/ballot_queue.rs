@@ -1,0 +1,396 @@
+//! Group commit of ballots (issue 8, scenario B).
+//!
+//! When a meeting votes, every member present casts a ballot within seconds. Written one
+//! transaction each, the ballots queue on the single writer (SQLite) or on the audit chain's
+//! head row (PostgreSQL), and each pays for its own `BEGIN`, item lock, audit-head read and
+//! write and `COMMIT`. Here the ballots that arrive while a transaction is being written wait
+//! for the next one and are written together: the item is read once per item, the named
+//! ballots are one multi-row insert, a secret item's counters move once, and the audit chain
+//! moves once for the whole group (`audit::append_many`), each ballot keeping its own entry.
+//! Nobody is told "recorded" before the transaction that holds their ballot is committed and
+//! on disk (R43): the answers wait for `Durable::wait` in their own task while the writer
+//! goes on with the next group, so one fsync of SQLite's WAL can cover both. On PostgreSQL a
+//! few writers work at once; they share-lock the item and meet only at the audit head.
+//!
+//! What is decided per ballot stays per ballot:
+//! - the item must still be open for voting in the same mode (R11; the vote may have been
+//!   closed or its mode changed since the caller's checks) — refused before anything of that
+//!   ballot is written;
+//! - one ballot per member and item (R11, R42): the participation row is inserted with
+//!   `ON CONFLICT DO NOTHING` on the unique (item, voter) index, so a second ballot — from the
+//!   same group, another group, or another instance — is refused without disturbing the
+//!   others.
+//!
+//! If the group's transaction fails as a whole (a database error), each ballot of it is
+//! retried alone, so one bad ballot cannot refuse its neighbours.
+//!
+//! The checks that no concurrent change can undo (membership, attendance, recusal, the
+//! principal's turn) are made by the caller before queueing (`voting::cast`).
+use super::common::{json_ids, to_json};
+use super::voting::{chair_and_clerks, random_index};
+use crate::audit::{self, Actor, NewEntry};
+use crate::db::{Db, Durable};
+use crate::error::{AppError, AppResult};
+use crate::events::EventBus;
+use crate::store::entities::{attendance, ballot_participations, ballots, meeting_items, meetings, secret_tallies};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, QueryTrait};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tokio::sync::{Mutex, mpsc, oneshot};
+use yishi_domain::deliberation::rules::{AttendanceStatus, VoteMode};
+use yishi_domain::deliberation::state::ItemState;
+use yishi_domain::enums::BallotChoice;
+
+/// Most ballots written in one transaction. A meeting's members are far fewer; the bound
+/// keeps one transaction short when several meetings vote at once.
+const MAX_GROUP: usize = 128;
+
+/// One ballot, checked by the caller (R08, R09, R10), waiting to be written.
+pub struct BallotWrite {
+    pub meeting: meetings::Model,
+    pub proposal_id: String,
+    pub item_id: String,
+    pub mode: VoteMode,
+    pub choice: BallotChoice,
+    pub opinion: Option<String>,
+    pub voter_id: String,
+    pub actor: Actor,
+    pub at: DateTime<Utc>,
+    pub receipt_id: String,
+    /// Should-attend members minus the recused: for the chair's live count.
+    pub eligible: Vec<String>,
+}
+
+struct Job {
+    ballot: BallotWrite,
+    reply: oneshot::Sender<AppResult<()>>,
+}
+
+/// The queue in front of the ballot writers. Cloning shares it.
+#[derive(Clone)]
+pub struct BallotQueue {
+    tx: mpsc::UnboundedSender<Job>,
+}
+
+type Receiver = Arc<Mutex<mpsc::UnboundedReceiver<Job>>>;
+
+impl BallotQueue {
+    /// Starts the writer tasks on the current tokio runtime: one on SQLite (one writer at a
+    /// time anyway; the next group is written while the previous one's fsync runs), a few on
+    /// PostgreSQL, where one group's statements overlap another's wait for the audit head and
+    /// the commit. They end when the last clone of the queue is dropped.
+    pub fn start(db: Db, events: EventBus) -> BallotQueue {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let rx: Receiver = Arc::new(Mutex::new(rx));
+        let writers = if db.is_sqlite() { 1 } else { PG_WRITERS };
+        for _ in 0..writers {
+            tokio::spawn(writer(db.clone(), events.clone(), rx.clone()));
+        }
+        BallotQueue { tx }
+    }
+
+    /// Writes the ballot; returns once it is committed and on disk, or with the refusal.
+    pub async fn write(&self, ballot: BallotWrite) -> AppResult<()> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Job { ballot, reply })
+            .map_err(|_| AppError::new("unavailable", "表决写入服务正在停止，请稍后重试（ballot writer stopped）"))?;
+        answer.await.map_err(|_| AppError::internal("ballot writer ended without an answer; the ballot may not be recorded"))?
+    }
+}
+
+/// Concurrent group writers on PostgreSQL.
+const PG_WRITERS: usize = 4;
+
+/// Takes the ballots waiting now (at least one, at most [`MAX_GROUP`]); `None` once the
+/// queue is closed.
+async fn next_group(rx: &Receiver) -> Option<Vec<Job>> {
+    let mut rx = rx.lock().await;
+    let first = rx.recv().await?;
+    let mut group = Vec::with_capacity(MAX_GROUP.min(rx.len() + 1));
+    group.push(first);
+    while group.len() < MAX_GROUP {
+        match rx.try_recv() {
+            Ok(j) => group.push(j),
+            Err(_) => break,
+        }
+    }
+    Some(group)
+}
+
+async fn writer(db: Db, events: EventBus, rx: Receiver) {
+    while let Some(jobs) = next_group(&rx).await {
+        let started = std::time::Instant::now();
+        let ballots: Vec<&BallotWrite> = jobs.iter().map(|j| &j.ballot).collect();
+        let written = match write_group(&db, &ballots).await {
+            Ok(w) => w,
+            Err(e) if jobs.len() == 1 => Written::failed(e, 1),
+            Err(e) => {
+                // Nothing of the group is stored: each ballot alone, so that one ballot's
+                // failure (or a deadlock between groups) does not refuse the others.
+                tracing::warn!(error = %e.message, ballots = jobs.len(), "ballot group failed; writing each ballot alone");
+                let mut outcomes = Vec::with_capacity(jobs.len());
+                for b in &ballots {
+                    let one = match write_group(&db, &[*b]).await {
+                        Ok(w) => w.settle().await,
+                        Err(e) => vec![Err(e)],
+                    };
+                    outcomes.extend(one);
+                }
+                Written { outcomes, durable: None }
+            }
+        };
+        tracing::debug!(ballots = jobs.len(), micros = started.elapsed().as_micros() as u64, "ballot group written");
+        // The answers wait for the disk in their own task; this writer goes on with the next
+        // group, whose commit the same fsync may cover.
+        let (db, events) = (db.clone(), events.clone());
+        tokio::spawn(async move {
+            let outcomes = written.settle().await;
+            let counted: Vec<(meetings::Model, String, String, Vec<String>)> = jobs
+                .iter()
+                .zip(&outcomes)
+                .filter(|(_, o)| o.is_ok())
+                .map(|(j, _)| (j.ballot.meeting.clone(), j.ballot.proposal_id.clone(), j.ballot.item_id.clone(), j.ballot.eligible.clone()))
+                .collect();
+            for (job, outcome) in jobs.into_iter().zip(outcomes) {
+                // A caller that went away is not an error: its ballot is recorded all the same.
+                let _ = job.reply.send(outcome);
+            }
+            if !counted.is_empty() {
+                publish_counts(db, events, counted).await;
+            }
+        });
+    }
+}
+
+/// A group's outcomes, one per ballot in order, and the commit they wait for.
+struct Written {
+    outcomes: Vec<AppResult<()>>,
+    durable: Option<Durable>,
+}
+
+impl Written {
+    fn failed(e: AppError, n: usize) -> Written {
+        Written { outcomes: vec![Err(e); n], durable: None }
+    }
+
+    /// The outcomes once the commit is on disk; if the disk failed, nobody is told "recorded".
+    async fn settle(self) -> Vec<AppResult<()>> {
+        let Written { outcomes, durable } = self;
+        match durable {
+            None => outcomes,
+            Some(d) => match d.wait().await {
+                Ok(()) => outcomes,
+                Err(e) => outcomes.into_iter().map(|o| o.and(Err(e.clone()))).collect(),
+            },
+        }
+    }
+}
+
+/// Writes the group in one transaction. `Err` only when the transaction as a whole failed
+/// (nothing of it is stored); otherwise one outcome per ballot, in order, valid once the
+/// commit is on disk.
+async fn write_group(db: &Db, group: &[&BallotWrite]) -> AppResult<Written> {
+    let tx = db.begin_write().await?;
+    let mut items: BTreeMap<&str, meeting_items::Model> = BTreeMap::new();
+    let mut outcomes: Vec<Option<AppResult<()>>> = Vec::with_capacity(group.len());
+    let mut receipts = Vec::new();
+    for b in group {
+        if !items.contains_key(b.item_id.as_str()) {
+            // Share-locked on PostgreSQL until the commit: concurrent groups do not wait for
+            // each other here, but the close of the vote (`FOR UPDATE`) waits for them (R11).
+            let item = share_item(&*tx, &b.meeting.id, &b.proposal_id).await?;
+            items.insert(b.item_id.as_str(), item);
+        }
+        match still_open(&items[b.item_id.as_str()], b.mode) {
+            Ok(()) => {
+                outcomes.push(None);
+                receipts.push(b);
+            }
+            Err(e) => outcomes.push(Some(Err(e))),
+        }
+    }
+    // One statement for the group's participations; a row the unique (item, voter) index
+    // already holds — or that an earlier row of this group holds — is skipped, and RETURNING
+    // names the receipts that were written. Rows go in (item, voter) order, so two groups
+    // on PostgreSQL wait for each other's index entries in one order and never deadlock.
+    receipts.sort_by(|a, b| (&a.item_id, &a.voter_id, &a.receipt_id).cmp(&(&b.item_id, &b.voter_id, &b.receipt_id)));
+    let mut recorded = std::collections::HashSet::new();
+    if !receipts.is_empty() {
+        let rows = receipts.iter().map(|b| ballot_participations::ActiveModel {
+            id: Set(b.receipt_id.clone()),
+            unit_id: Set(b.meeting.unit_id.clone()),
+            meeting_id: Set(b.meeting.id.clone()),
+            item_id: Set(b.item_id.clone()),
+            voter_id: Set(b.voter_id.clone()),
+            at: Set(b.at),
+        });
+        let mut insert = ballot_participations::Entity::insert_many(rows)
+            .on_conflict(OnConflict::columns([ballot_participations::Column::ItemId, ballot_participations::Column::VoterId]).do_nothing().to_owned())
+            .into_query();
+        insert.returning_col(ballot_participations::Column::Id);
+        for row in tx.query_all(&insert).await? {
+            recorded.insert(row.try_get::<String>("", "id")?);
+        }
+    }
+    let mut named = Vec::new();
+    // Secret items: the counters' increments and the opinions, per item.
+    let mut secret: BTreeMap<&str, ([i32; 4], Vec<String>)> = BTreeMap::new();
+    let mut entries = Vec::with_capacity(group.len());
+    for (b, outcome) in group.iter().zip(outcomes.iter_mut()) {
+        if outcome.is_some() {
+            continue;
+        }
+        if !recorded.contains(&b.receipt_id) {
+            *outcome = Some(Err(AppError::rule("R11", "每位成员对每个议题只能投一票，已投的票不能更改")));
+            continue;
+        }
+        if b.mode.is_named() {
+            named.push(ballots::ActiveModel {
+                id: Set(super::common::new_id()),
+                unit_id: Set(b.meeting.unit_id.clone()),
+                meeting_id: Set(b.meeting.id.clone()),
+                item_id: Set(b.item_id.clone()),
+                proposal_id: Set(b.proposal_id.clone()),
+                voter_id: Set(b.voter_id.clone()),
+                mode: Set(b.mode.as_str().to_string()),
+                choice: Set(b.choice.as_str().to_string()),
+                opinion: Set(b.opinion.clone()),
+                cast_at: Set(b.at),
+            });
+        } else {
+            let s = secret.entry(b.item_id.as_str()).or_default();
+            s.0[choice_index(b.choice)] += 1;
+            if let Some(o) = &b.opinion {
+                s.1.push(o.clone());
+            }
+        }
+        entries.push((b.at, b.actor.clone(), NewEntry {
+            unit_id: Some(b.meeting.unit_id.clone()),
+            action: "ballot.cast".into(),
+            object_type: "meeting_item".into(),
+            object_id: Some(b.item_id.clone()),
+            before: serde_json::Value::Null,
+            // Never the content of a secret ballot.
+            after: if b.mode.is_named() { json!({"mode": b.mode.as_str(), "choice": b.choice.as_str()}) } else { json!({"mode": b.mode.as_str()}) },
+            permanent: false,
+        }));
+        *outcome = Some(Ok(()));
+    }
+    for chunk in named.chunks(64) {
+        ballots::Entity::insert_many(chunk.to_vec()).exec_without_returning(&*tx).await?;
+    }
+    for (item_id, (counts, opinions)) in secret {
+        add_secret(&*tx, item_id, counts, opinions).await?;
+    }
+    if !entries.is_empty() {
+        audit::append_many(&*tx, entries).await?;
+    }
+    let durable = tx.commit_pending().await?;
+    let outcomes = outcomes.into_iter().map(|o| o.unwrap_or_else(|| Err(AppError::internal("ballot without an outcome")))).collect();
+    Ok(Written { outcomes, durable: Some(durable) })
+}
+
+/// The agenda item, share-locked on PostgreSQL (see [`write_group`]); inside a write
+/// transaction only.
+async fn share_item(tx: &impl ConnectionTrait, meeting_id: &str, proposal_id: &str) -> AppResult<meeting_items::Model> {
+    let mut q = meeting_items::Entity::find()
+        .filter(meeting_items::Column::MeetingId.eq(meeting_id))
+        .filter(meeting_items::Column::ProposalId.eq(proposal_id));
+    if tx.get_database_backend() == sea_orm::DbBackend::Postgres {
+        q = q.lock_shared();
+    }
+    q.one(tx).await?.ok_or_else(AppError::not_found)
+}
+
+/// The item is still being voted on, in the mode the caller checked (R11).
+fn still_open(item: &meeting_items::Model, mode: VoteMode) -> AppResult<()> {
+    match item.state.parse::<ItemState>().map_err(|_| AppError::internal(format!("bad item state {}", item.state)))? {
+        ItemState::Voting => {}
+        ItemState::Pending => return Err(AppError::rule("R11", "主持人尚未宣布对该议题进行表决")),
+        ItemState::Counted | ItemState::Decided | ItemState::Deferred => {
+            return Err(AppError::rule("R11", "该议题的表决已结束，不能再投票或更改选票").with_details(json!({"item_state": item.state})));
+        }
+    }
+    if item.mode.as_deref().unwrap_or("named") != mode.as_str() {
+        return Err(AppError::conflict("表决方式已变更，请刷新后重新投票"));
+    }
+    Ok(())
+}
+
+fn choice_index(c: BallotChoice) -> usize {
+    match c {
+        BallotChoice::Agree => 0,
+        BallotChoice::Disagree => 1,
+        BallotChoice::Defer => 2,
+        BallotChoice::Abstain => 3,
+    }
+}
+
+/// Secret ballots: only the item's counters change, and each opinion goes to a random place
+/// in the item's list, so neither order nor row links an opinion to a voter
+/// (docs/architecture.md "Secret ballots").
+async fn add_secret(tx: &impl ConnectionTrait, item_id: &str, counts: [i32; 4], opinions: Vec<String>) -> AppResult<()> {
+    use secret_tallies::Column as C;
+    let n: i32 = counts.iter().sum();
+    // The increment takes the row lock (PostgreSQL) before the opinions are rewritten.
+    let res = secret_tallies::Entity::update_many()
+        .col_expr(C::Agree, Expr::col(C::Agree).add(counts[0]))
+        .col_expr(C::Disagree, Expr::col(C::Disagree).add(counts[1]))
+        .col_expr(C::Defer, Expr::col(C::Defer).add(counts[2]))
+        .col_expr(C::Abstain, Expr::col(C::Abstain).add(counts[3]))
+        .col_expr(C::Version, Expr::col(C::Version).add(n))
+        .filter(C::Id.eq(item_id))
+        .exec(tx)
+        .await?;
+    if res.rows_affected != 1 {
+        return Err(AppError::internal("secret tally row missing"));
+    }
+    if !opinions.is_empty() {
+        let t = secret_tallies::Entity::find_by_id(item_id.to_string()).one(tx).await?.ok_or_else(|| AppError::internal("secret tally row missing"))?;
+        let mut ops: Vec<String> = json_ids(&t.opinions);
+        for o in opinions {
+            let at = random_index(ops.len());
+            ops.insert(at, o);
+        }
+        secret_tallies::Entity::update_many().col_expr(C::Opinions, Expr::value(to_json(&ops)?)).filter(C::Id.eq(item_id)).exec(tx).await?;
+    }
+    Ok(())
+}
+
+/// The chair's live count after a group: ballots so far and members present who may vote,
+/// counted in SQL once per item (not once per ballot), sent to the chair, the clerks and the
+/// principal. Outside the writer: a failure here loses nothing (the next group sends it).
+async fn publish_counts(db: Db, events: EventBus, written: Vec<(meetings::Model, String, String, Vec<String>)>) {
+    let mut seen = std::collections::BTreeSet::new();
+    for (m, proposal_id, item_id, eligible) in written {
+        if !seen.insert(item_id.clone()) {
+            continue;
+        }
+        let conn = &db.conn;
+        let counted = futures::try_join!(
+            async { AppResult::Ok(ballot_participations::Entity::find().filter(ballot_participations::Column::ItemId.eq(item_id.clone())).count(conn).await?) },
+            async {
+                AppResult::Ok(
+                    attendance::Entity::find()
+                        .filter(attendance::Column::MeetingId.eq(m.id.clone()))
+                        .filter(attendance::Column::Status.eq(AttendanceStatus::Present.as_str()))
+                        .filter(attendance::Column::UserId.is_in(eligible.clone()))
+                        .count(conn)
+                        .await?,
+                )
+            },
+            chair_and_clerks(conn, &m),
+        );
+        match counted {
+            Ok((cast_n, pe, chair)) => events.publish(chair, "vote", json!({
+                "kind": "ballot_count", "meeting_id": m.id, "proposal_id": proposal_id,
+                "ballots_cast": cast_n, "present_eligible": pe, "eligible": eligible.len(),
+            })),
+            Err(e) => tracing::warn!(error = %e.message, item = %item_id, "live ballot count not sent"),
+        }
+    }
+}
