@@ -99,6 +99,45 @@ pub async fn head_seq(db: &impl ConnectionTrait) -> AppResult<i64> {
     Ok(audit_head::Entity::find_by_id(1).one(db).await?.map(|h| h.seq).unwrap_or(0))
 }
 
+/// The audit chain's head sequence for readers that only need to know whether anything
+/// changed (the to-do cache, `crate::tasks`), without a statement per request. Every committed
+/// change appends to the chain. A commit by this process is seen at once: its count
+/// (`Db::local_commits`) moves before its client is answered, and then the head is read again.
+/// A commit by another instance is seen once the head read here is [`HEAD_TTL`] old.
+#[derive(Clone, Default)]
+pub struct HeadCache(std::sync::Arc<std::sync::Mutex<Option<HeadRead>>>);
+
+#[derive(Clone, Copy)]
+struct HeadRead {
+    seq: i64,
+    at: std::time::Instant,
+    local_commits: u64,
+}
+
+/// How long another instance's change may go unseen by [`HeadCache`].
+pub const HEAD_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
+impl HeadCache {
+    pub async fn current(&self, db: &crate::db::Db) -> AppResult<i64> {
+        // Counted before the read: a commit meanwhile makes the next call read again.
+        let local_commits = db.local_commits();
+        let cached = *self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(h) = cached {
+            if h.local_commits == local_commits && h.at.elapsed() < HEAD_TTL {
+                return Ok(h.seq);
+            }
+        }
+        let at = std::time::Instant::now();
+        let seq = head_seq(&db.conn).await?;
+        let mut slot = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        // Keep the newer of two concurrent reads.
+        if slot.is_none_or(|h| h.local_commits <= local_commits) {
+            *slot = Some(HeadRead { seq, at, local_commits });
+        }
+        Ok(seq)
+    }
+}
+
 /// Appends one entry inside the caller's transaction. Returns its sequence number.
 pub async fn append(
     tx: &impl ConnectionTrait,

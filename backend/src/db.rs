@@ -34,6 +34,8 @@ pub struct Db {
     pub conn: DatabaseConnection,
     sqlite_writer: Option<Arc<Mutex<()>>>,
     wal: Option<Arc<WalSync>>,
+    /// Write transactions this process committed (`Db::local_commits`).
+    commits: Arc<AtomicU64>,
 }
 
 /// Group commit for SQLite (see the module comment).
@@ -116,12 +118,18 @@ impl Db {
         if let (Some(w), Some(writer)) = (&wal, &sqlite_writer) {
             tokio::spawn(checkpointer(conn.clone(), Arc::downgrade(w), writer.clone()));
         }
-        Ok(Db { sqlite_writer, wal, conn })
+        Ok(Db { sqlite_writer, wal, conn, commits: Arc::new(AtomicU64::new(0)) })
     }
 
     /// (commits, fsyncs) since start on SQLite with group commit; `None` elsewhere.
     pub fn group_commit_stats(&self) -> Option<(u64, u64)> {
         self.wal.as_ref().map(|w| (w.committed.load(Ordering::Relaxed), w.flushes.load(Ordering::Relaxed)))
+    }
+
+    /// Write transactions this process committed so far; counted after the commit and before
+    /// anyone is told of it (`audit::HeadCache`).
+    pub fn local_commits(&self) -> u64 {
+        self.commits.load(Ordering::SeqCst)
     }
 
     pub fn backend(&self) -> DbBackend {
@@ -144,7 +152,7 @@ impl Db {
             ..Default::default()
         };
         let tx = self.conn.begin_with_options(options).await?;
-        Ok(WriteTx { tx, guard, wal: self.wal.clone() })
+        Ok(WriteTx { tx, guard, wal: self.wal.clone(), commits: self.commits.clone() })
     }
 
     pub async fn ping(&self) -> AppResult<()> {
@@ -156,6 +164,7 @@ pub struct WriteTx {
     tx: DatabaseTransaction,
     guard: Option<OwnedMutexGuard<()>>,
     wal: Option<Arc<WalSync>>,
+    commits: Arc<AtomicU64>,
 }
 
 impl WriteTx {
@@ -168,8 +177,9 @@ impl WriteTx {
     /// disk. Nothing may be acknowledged before [`Durable::wait`] returned (R43); meanwhile
     /// the caller may write its next transaction, so that one fsync covers both.
     pub async fn commit_pending(self) -> AppResult<Durable> {
-        let WriteTx { tx, guard, wal } = self;
+        let WriteTx { tx, guard, wal, commits } = self;
         tx.commit().await?;
+        commits.fetch_add(1, Ordering::SeqCst);
         let mine = wal.as_ref().map(|w| w.committed.fetch_add(1, Ordering::SeqCst) + 1);
         // The next writer may start while this one waits for the disk.
         drop(guard);

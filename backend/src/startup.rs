@@ -41,6 +41,7 @@ impl Application {
             tasks: crate::tasks::TaskCache::default(),
             sessions: crate::http::api::SessionCache::default(),
             audit_verified: crate::audit::VerifiedChain::default(),
+            audit_head: crate::audit::HeadCache::default(),
             ballots,
         };
         let listener = TcpListener::bind(config.addr).await?;

@@ -19,6 +19,8 @@ pub struct AppState {
     pub sessions: crate::http::api::SessionCache,
     /// Where the last full verification of the audit chain ended (`crate::audit::verify_recent`).
     pub audit_verified: crate::audit::VerifiedChain,
+    /// The audit head for change detection (`crate::audit::HeadCache`).
+    pub audit_head: crate::audit::HeadCache,
     /// Ballots waiting for the next group commit (`crate::deliberation::ballot_queue`).
     pub ballots: crate::deliberation::ballot_queue::BallotQueue,
 }

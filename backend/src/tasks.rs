@@ -56,8 +56,9 @@ impl TaskCache {
 /// The caller's to-do list, from [`TaskCache`] when nothing changed since it was computed.
 pub async fn for_user_cached(state: &AppState, user_id: &str) -> AppResult<Arc<Vec<Task>>> {
     // The head is read before the lists: a change committed meanwhile leaves a newer head,
-    // so the entry stored below is never taken for a state it did not see.
-    let head = crate::audit::head_seq(&state.db.conn).await?;
+    // so the entry stored below is never taken for a state it did not see. Read through
+    // `HeadCache`: this process's commits at once, another instance's within a second.
+    let head = state.audit_head.current(&state.db).await?;
     let now = state.clock.now();
     if let Some(hit) = state.tasks.get(user_id, head, now) {
         return Ok(hit);
