@@ -382,7 +382,7 @@ pub async fn step(o: &Opts, ceil: &Ceil) -> Result<()> {
              party-group meetings of up to 100 items, noticed two weeks ahead, every member present and the meeting opened; \
              two members' agreeing statements per item and the chair's named vote. Then each voter casts one ballot per item \
              (named vote; agree/disagree/abstain/defer mixed), first closed-loop (capacity), then paced on fresh items at \
-             min(3,000/s, 80% of the capacity). The paced row's rate tells whether the target rate was offered at all.\n";
+             3,000/s (the target's rate) when the capacity reached it, else at 80% of the capacity. The paced row's rate tells whether the target rate was offered at all.\n";
     report::save(
         "scenario_b",
         Section {
