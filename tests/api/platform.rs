@@ -460,3 +460,40 @@ async fn openapi_documents_422_for_value_path_parameters() {
     assert!(paths["/api/v1/proposals/{id}"]["get"]["responses"]["404"].is_object());
     assert!(paths["/api/v1/proposals/{id}"]["get"]["responses"]["422"].is_null());
 }
+
+/// The to-do cache's change detection (`audit::HeadCache`, docs/operations.md "Several
+/// instances"): a commit of this instance is seen at once, another instance's once the head it
+/// read is a second old — never a stale list for the person who just acted here.
+#[tokio::test]
+async fn r42_change_detection_sees_own_commits_at_once_and_another_instances_within_a_second() {
+    let app = spawn_app().await;
+    // Two instances of our own on the test's database (the app's background work may commit too,
+    // so each check compares with the sequence number an append returned).
+    let here = yishi::db::Db::connect(&app.database_url).await.unwrap();
+    let there = yishi::db::Db::connect(&app.database_url).await.unwrap();
+    let cache = yishi::audit::HeadCache::default();
+    async fn commit_one(db: &yishi::db::Db) -> i64 {
+        let tx = db.begin_write().await.unwrap();
+        let entry = yishi::audit::NewEntry {
+            unit_id: None,
+            action: "test.change".into(),
+            object_type: "test".into(),
+            object_id: None,
+            before: serde_json::Value::Null,
+            after: serde_json::Value::Null,
+            permanent: false,
+        };
+        let seq = yishi::audit::append(&*tx, chrono::Utc::now(), &yishi::audit::Actor::system(), entry).await.unwrap();
+        tx.commit().await.unwrap();
+        seq
+    }
+    let first = cache.current(&here).await.unwrap();
+    let mine = commit_one(&here).await;
+    assert!(mine > first);
+    assert!(cache.current(&here).await.unwrap() >= mine, "this instance's commit is seen at once");
+    let theirs = commit_one(&there).await;
+    assert!(cache.current(&here).await.unwrap() < theirs, "another instance's commit is not read again within the second");
+    tokio::time::sleep(yishi::audit::HEAD_TTL).await;
+    assert!(cache.current(&here).await.unwrap() >= theirs, "and is seen once the head read is a second old");
+    assert!(yishi::audit::verify(app.db()).await.unwrap().ok);
+}
