@@ -27,7 +27,7 @@
 //! The checks that no concurrent change can undo (membership, attendance, recusal, the
 //! principal's turn) are made by the caller before queueing (`voting::cast`).
 use super::common::{json_ids, to_json};
-use super::voting::{chair_and_clerks, random_index};
+use super::voting::{chair_and_clerks, random_index, require_voting, second_ballot};
 use crate::audit::{self, Actor, NewEntry};
 use crate::db::{Db, Durable};
 use crate::error::{AppError, AppResult};
@@ -41,7 +41,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use tokio::sync::{Mutex, mpsc, oneshot};
 use yishi_domain::deliberation::rules::{AttendanceStatus, VoteMode};
-use yishi_domain::deliberation::state::ItemState;
 use yishi_domain::enums::BallotChoice;
 
 /// Most ballots written in one transaction. A meeting's members are far fewer; the bound
@@ -247,7 +246,7 @@ async fn write_group(db: &Db, group: &[&BallotWrite]) -> AppResult<Written> {
             continue;
         }
         if !recorded.contains(&b.receipt_id) {
-            *outcome = Some(Err(AppError::rule("R11", "每位成员对每个议题只能投一票，已投的票不能更改")));
+            *outcome = Some(Err(second_ballot()));
             continue;
         }
         if b.mode.is_named() {
@@ -310,13 +309,7 @@ async fn share_item(tx: &impl ConnectionTrait, meeting_id: &str, proposal_id: &s
 
 /// The item is still being voted on, in the mode the caller checked (R11).
 fn still_open(item: &meeting_items::Model, mode: VoteMode) -> AppResult<()> {
-    match item.state.parse::<ItemState>().map_err(|_| AppError::internal(format!("bad item state {}", item.state)))? {
-        ItemState::Voting => {}
-        ItemState::Pending => return Err(AppError::rule("R11", "主持人尚未宣布对该议题进行表决")),
-        ItemState::Counted | ItemState::Decided | ItemState::Deferred => {
-            return Err(AppError::rule("R11", "该议题的表决已结束，不能再投票或更改选票").with_details(json!({"item_state": item.state})));
-        }
-    }
+    require_voting(item)?;
     if item.mode.as_deref().unwrap_or("named") != mode.as_str() {
         return Err(AppError::conflict("表决方式已变更，请刷新后重新投票"));
     }

@@ -152,13 +152,7 @@ impl ItemCtx {
 
     /// The item is being voted on (R11).
     fn require_voting(&self) -> AppResult<()> {
-        match self.item_state()? {
-            ItemState::Voting => Ok(()),
-            ItemState::Pending => Err(AppError::rule("R11", "主持人尚未宣布对该议题进行表决")),
-            ItemState::Counted | ItemState::Decided | ItemState::Deferred => {
-                Err(AppError::rule("R11", "该议题的表决已结束，不能再投票或更改选票").with_details(json!({"item_state": self.item.state})))
-            }
-        }
+        require_voting(&self.item)
     }
 
     fn item_state(&self) -> AppResult<ItemState> {
@@ -441,6 +435,22 @@ pub async fn choose(state: &AppState, ctx: &Ctx, meeting_id: &str, proposal_id: 
 
 // ---------------------------------------------------------------- ballots (R08–R11)
 
+/// The item is being voted on (R11): for the caller's checks and again in the ballot writer.
+pub(super) fn require_voting(item: &meeting_items::Model) -> AppResult<()> {
+    match item.state.parse::<ItemState>().map_err(|_| AppError::internal(format!("bad item state {}", item.state)))? {
+        ItemState::Voting => Ok(()),
+        ItemState::Pending => Err(AppError::rule("R11", "主持人尚未宣布对该议题进行表决")),
+        ItemState::Counted | ItemState::Decided | ItemState::Deferred => {
+            Err(AppError::rule("R11", "该议题的表决已结束，不能再投票或更改选票").with_details(json!({"item_state": item.state})))
+        }
+    }
+}
+
+/// R11: a member's second ballot on an item.
+pub(super) fn second_ballot() -> AppError {
+    AppError::rule("R11", "每位成员对每个议题只能投一票，已投的票不能更改")
+}
+
 pub(super) fn random_index(len: usize) -> usize {
     let r = uuid::Uuid::new_v4().as_u128();
     usize::try_from(r % (len as u128 + 1)).unwrap_or(0)
@@ -497,7 +507,7 @@ pub async fn cast(state: &AppState, ctx: &Ctx, meeting_id: &str, proposal_id: &s
             .all(db)
             .await?;
         if voters.iter().any(|v| v == me) {
-            return Err(AppError::rule("R11", "每位成员对每个议题只能投一票，已投的票不能更改"));
+            return Err(second_ballot());
         }
         let waiting: Vec<String> = c.present_eligible().into_iter().filter(|u| u != me && !voters.contains(u)).collect();
         if !waiting.is_empty() {
