@@ -211,6 +211,9 @@ async fn insert_leased(state: &AppState, key: &str, owner: &str, lease_until: ch
     use sea_orm::ActiveValue::Set;
     let id = uuid::Uuid::now_v7().to_string();
     let now = state.clock.now();
+    // The job and its attempt appear together, as an instance writes them: the app's own job
+    // runner ticks meanwhile and must never see the job without its running attempt.
+    let tx = state.db.begin_write().await.unwrap();
     jobs_t::Entity::insert(jobs_t::ActiveModel {
         id: Set(id.clone()),
         kind: Set("diag.noop".into()),
@@ -224,7 +227,7 @@ async fn insert_leased(state: &AppState, key: &str, owner: &str, lease_until: ch
         done_at: Set(None),
         result: Set(None),
     })
-    .exec_without_returning(&state.db.conn)
+    .exec_without_returning(&*tx)
     .await
     .unwrap();
     job_attempts::Entity::insert(job_attempts::ActiveModel {
@@ -238,9 +241,10 @@ async fn insert_leased(state: &AppState, key: &str, owner: &str, lease_until: ch
         outcome: Set("running".into()),
         error: Set(None),
     })
-    .exec_without_returning(&state.db.conn)
+    .exec_without_returning(&*tx)
     .await
     .unwrap();
+    tx.commit().await.unwrap();
     id
 }
 
