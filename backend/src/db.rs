@@ -43,8 +43,8 @@ pub struct Db {
 struct WalSync {
     /// The database's `-wal` file.
     path: PathBuf,
-    /// Commits done so far (counted after each commit returned).
-    committed: AtomicU64,
+    /// Commits done so far (counted after each commit returned): the `Db`'s counter.
+    committed: Arc<AtomicU64>,
     /// Commits known to be on disk; the lock is held while an fsync runs.
     synced: Mutex<u64>,
     /// fsync calls made (each covers one or more commits); for the benchmark report.
@@ -105,10 +105,11 @@ impl Db {
             opts.max_connections(24).min_connections(2).acquire_timeout(Duration::from_secs(30));
         }
         let conn = Database::connect(opts).await?;
+        let commits = Arc::new(AtomicU64::new(0));
         let wal = match (is_sqlite, sqlite_file(url)) {
             (true, Some(_)) => Some(Arc::new(WalSync {
                 path: wal_path(&conn).await?,
-                committed: AtomicU64::new(0),
+                committed: commits.clone(),
                 synced: Mutex::new(0),
                 flushes: AtomicU64::new(0),
             })),
@@ -118,7 +119,7 @@ impl Db {
         if let (Some(w), Some(writer)) = (&wal, &sqlite_writer) {
             tokio::spawn(checkpointer(conn.clone(), Arc::downgrade(w), writer.clone()));
         }
-        Ok(Db { sqlite_writer, wal, conn, commits: Arc::new(AtomicU64::new(0)) })
+        Ok(Db { sqlite_writer, wal, conn, commits })
     }
 
     /// (commits, fsyncs) since start on SQLite with group commit; `None` elsewhere.
@@ -179,11 +180,10 @@ impl WriteTx {
     pub async fn commit_pending(self) -> AppResult<Durable> {
         let WriteTx { tx, guard, wal, commits } = self;
         tx.commit().await?;
-        commits.fetch_add(1, Ordering::SeqCst);
-        let mine = wal.as_ref().map(|w| w.committed.fetch_add(1, Ordering::SeqCst) + 1);
+        let mine = commits.fetch_add(1, Ordering::SeqCst) + 1;
         // The next writer may start while this one waits for the disk.
         drop(guard);
-        Ok(Durable { wal: wal.zip(mine) })
+        Ok(Durable { wal: wal.map(|w| (w, mine)) })
     }
 }
 

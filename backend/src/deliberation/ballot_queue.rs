@@ -27,15 +27,15 @@
 //! The checks that no concurrent change can undo (membership, attendance, recusal, the
 //! principal's turn) are made by the caller before queueing (`voting::cast`).
 use super::common::{json_ids, to_json};
-use super::voting::{chair_and_clerks, random_index, require_voting, second_ballot};
+use super::voting::{chair_and_clerks, lock_item, random_index, require_voting, second_ballot};
 use crate::audit::{self, Actor, NewEntry};
 use crate::db::{Db, Durable};
 use crate::error::{AppError, AppResult};
 use crate::events::EventBus;
 use crate::store::entities::{attendance, ballot_participations, ballots, meeting_items, meetings, secret_tallies};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, QueryTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, LockType, OnConflict};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryTrait};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -128,7 +128,7 @@ async fn writer(db: Db, events: EventBus, rx: Receiver) {
         let ballots: Vec<&BallotWrite> = jobs.iter().map(|j| &j.ballot).collect();
         let written = match write_group(&db, &ballots).await {
             Ok(w) => w,
-            Err(e) if jobs.len() == 1 => Written::failed(e, 1),
+            Err(e) if jobs.len() == 1 => Written { outcomes: vec![Err(e)], durable: None },
             Err(e) => {
                 // Nothing of the group is stored: each ballot alone, so that one ballot's
                 // failure (or a deadlock between groups) does not refuse the others.
@@ -150,19 +150,16 @@ async fn writer(db: Db, events: EventBus, rx: Receiver) {
         let (db, events) = (db.clone(), events.clone());
         tokio::spawn(async move {
             let outcomes = written.settle().await;
-            let counted: Vec<(meetings::Model, String, String, Vec<String>)> = jobs
-                .iter()
-                .zip(&outcomes)
-                .filter(|(_, o)| o.is_ok())
-                .map(|(j, _)| (j.ballot.meeting.clone(), j.ballot.proposal_id.clone(), j.ballot.item_id.clone(), j.ballot.eligible.clone()))
-                .collect();
-            for (job, outcome) in jobs.into_iter().zip(outcomes) {
+            let mut recorded = Vec::new();
+            for (Job { ballot, reply }, outcome) in jobs.into_iter().zip(outcomes) {
+                let ok = outcome.is_ok();
                 // A caller that went away is not an error: its ballot is recorded all the same.
-                let _ = job.reply.send(outcome);
+                let _ = reply.send(outcome);
+                if ok {
+                    recorded.push(ballot);
+                }
             }
-            if !counted.is_empty() {
-                publish_counts(db, events, counted).await;
-            }
+            publish_counts(db, events, recorded).await;
         });
     }
 }
@@ -174,10 +171,6 @@ struct Written {
 }
 
 impl Written {
-    fn failed(e: AppError, n: usize) -> Written {
-        Written { outcomes: vec![Err(e); n], durable: None }
-    }
-
     /// The outcomes once the commit is on disk; if the disk failed, nobody is told "recorded".
     async fn settle(self) -> Vec<AppResult<()>> {
         let Written { outcomes, durable } = self;
@@ -203,7 +196,7 @@ async fn write_group(db: &Db, group: &[&BallotWrite]) -> AppResult<Written> {
         if !items.contains_key(b.item_id.as_str()) {
             // Share-locked on PostgreSQL until the commit: concurrent groups do not wait for
             // each other here, but the close of the vote (`FOR UPDATE`) waits for them (R11).
-            let item = share_item(&*tx, &b.meeting.id, &b.proposal_id).await?;
+            let item = lock_item(&*tx, &b.meeting.id, &b.proposal_id, LockType::Share).await?;
             items.insert(b.item_id.as_str(), item);
         }
         match still_open(&items[b.item_id.as_str()], b.mode) {
@@ -295,18 +288,6 @@ async fn write_group(db: &Db, group: &[&BallotWrite]) -> AppResult<Written> {
     Ok(Written { outcomes, durable: Some(durable) })
 }
 
-/// The agenda item, share-locked on PostgreSQL (see [`write_group`]); inside a write
-/// transaction only.
-async fn share_item(tx: &impl ConnectionTrait, meeting_id: &str, proposal_id: &str) -> AppResult<meeting_items::Model> {
-    let mut q = meeting_items::Entity::find()
-        .filter(meeting_items::Column::MeetingId.eq(meeting_id))
-        .filter(meeting_items::Column::ProposalId.eq(proposal_id));
-    if tx.get_database_backend() == sea_orm::DbBackend::Postgres {
-        q = q.lock_shared();
-    }
-    q.one(tx).await?.ok_or_else(AppError::not_found)
-}
-
 /// The item is still being voted on, in the mode the caller checked (R11).
 fn still_open(item: &meeting_items::Model, mode: VoteMode) -> AppResult<()> {
     require_voting(item)?;
@@ -359,9 +340,9 @@ async fn add_secret(tx: &impl ConnectionTrait, item_id: &str, counts: [i32; 4], 
 /// The chair's live count after a group: ballots so far and members present who may vote,
 /// counted in SQL once per item (not once per ballot), sent to the chair, the clerks and the
 /// principal. Outside the writer: a failure here loses nothing (the next group sends it).
-async fn publish_counts(db: Db, events: EventBus, written: Vec<(meetings::Model, String, String, Vec<String>)>) {
+async fn publish_counts(db: Db, events: EventBus, recorded: Vec<BallotWrite>) {
     let mut seen = std::collections::BTreeSet::new();
-    for (m, proposal_id, item_id, eligible) in written {
+    for BallotWrite { meeting: m, proposal_id, item_id, eligible, .. } in recorded {
         if !seen.insert(item_id.clone()) {
             continue;
         }

@@ -11,7 +11,7 @@ use crate::state::AppState;
 use crate::store::entities::{attendance, ballot_participations, ballots, meeting_items, meetings, proposals, secret_tallies, statements};
 use crate::trail::{self, Change};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, LockType};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -73,16 +73,17 @@ pub fn latest_stances(sts: &[statements::Model]) -> BTreeMap<String, String> {
     out
 }
 
-/// The agenda item, locked on PostgreSQL (`FOR UPDATE`) so that a ballot and the close of its
-/// vote are ordered: the count sees every ballot committed before it, and a ballot after it
-/// sees the item counted (R11, R42). On SQLite the single writer already orders them. Only
-/// inside a write transaction.
-async fn lock_item(db: &impl ConnectionTrait, meeting_id: &str, proposal_id: &str) -> AppResult<meeting_items::Model> {
+/// The agenda item, locked on PostgreSQL so that a ballot and the close of its vote are
+/// ordered: the count sees every ballot committed before it, and a ballot after it sees the
+/// item counted (R11, R42). Item-level actions take `FOR UPDATE`; the ballot writers take
+/// `FOR SHARE`, so they do not wait for each other but the close of the vote waits for them.
+/// On SQLite the single writer already orders them. Only inside a write transaction.
+pub(super) async fn lock_item(db: &impl ConnectionTrait, meeting_id: &str, proposal_id: &str, lock: LockType) -> AppResult<meeting_items::Model> {
     let mut q = meeting_items::Entity::find()
         .filter(meeting_items::Column::MeetingId.eq(meeting_id))
         .filter(meeting_items::Column::ProposalId.eq(proposal_id));
     if db.get_database_backend() == sea_orm::DbBackend::Postgres {
-        q = q.lock_exclusive();
+        q = q.lock(lock);
     }
     q.one(db).await?.ok_or_else(AppError::not_found)
 }
@@ -104,7 +105,7 @@ impl ItemCtx {
         if !may_read_meeting(db, ctx, &m).await? {
             return Err(AppError::not_found());
         }
-        let item = lock_item(db, meeting_id, proposal_id).await?;
+        let item = lock_item(db, meeting_id, proposal_id, LockType::Update).await?;
         let p = load_proposal(db, proposal_id).await?;
         let should = should_attend(db, &m).await?;
         let recused = json_ids(&item.recused);
