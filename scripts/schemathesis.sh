@@ -7,12 +7,14 @@
 #   scripts/schemathesis.sh                 # 100 cases per operation, accounts zhangwei sunli secadmin huangxin
 #   scripts/schemathesis.sh 1000            # the long run: 1,000 cases per operation
 #   SCHEMATHESIS_USERS="sunli" scripts/schemathesis.sh 50
+#   SCHEMATHESIS_PHASES=stateful SCHEMATHESIS_USERS=zhangwei scripts/schemathesis.sh 1000   # one phase
 #
 # Not fuzzed: DELETE /api/v1/session and POST /api/v1/me/password (they would end the
 # fuzzing session itself) and GET /api/v1/events (an endless event stream).
 source "$(dirname "$0")/lib.sh"
 EXAMPLES="${1:-100}"
 USERS="${SCHEMATHESIS_USERS:-zhangwei sunli secadmin huangxin}"
+PHASES="${SCHEMATHESIS_PHASES:-examples,coverage,fuzzing,stateful}"
 VENV="$HOME/.cache/yishi-schemathesis"
 OUT="$HOME/.cache/yishi-bench/schemathesis"
 export CARGO_TARGET_DIR="${YISHI_BENCH_TARGET_DIR:-$HOME/.cache/yishi-target-bench}"
@@ -80,14 +82,14 @@ ids = {k: sorted({x for x in v if x}) for k, v in ids.items()}
 json.dump(ids, open(out, "w"))
 print("real identifiers:", {k: len(v) for k, v in ids.items()}, file=sys.stderr)
 PY
-  log "schemathesis as $user ($EXAMPLES cases per operation) against $base"
+  log "schemathesis as $user ($EXAMPLES cases per operation, phases $PHASES) against $base"
   set +e
   YISHI_FUZZ_IDS="$tmp/ids.json" SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH="$ROOT/scripts" nice -n 10 "$VENV/bin/schemathesis" run "$base/api/openapi.json" \
     --url "$base" \
     -H "Cookie: yishi_session=$token" -H "X-CSRF-Token: $csrf" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,yishi_error_format \
     --exclude-operation-id delete_api_v1_session --exclude-operation-id post_api_v1_me_password --exclude-path /api/v1/events \
-    --max-examples "$EXAMPLES" --workers 2 --seed 1 --no-color \
+    --phases "$PHASES" --max-examples "$EXAMPLES" --workers 2 --seed 1 --no-color \
     --report junit,ndjson --report-dir "$OUT/$user" >"$OUT/$user.log" 2>&1
   rc=$?
   set -e
@@ -107,7 +109,7 @@ PY
   tail -n 25 "$OUT/$user.log" >&2
   rm -rf "$tmp"
 done
-printf '\nChecks: not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance and yishi_error_format (every 4xx/5xx is JSON `{"error": {"code", "message"}}`, scripts/schemathesis_hooks.py); phases examples, coverage, fuzzing, stateful; path parameters mostly real demo objects. Full logs: `~/.cache/yishi-bench/schemathesis/<account>.log`.\n' >> "$summary"
+printf '\nChecks: not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance and yishi_error_format (every 4xx/5xx is JSON `{"error": {"code", "message"}}`, scripts/schemathesis_hooks.py); phases '"$PHASES"'; path parameters mostly real demo objects. Full logs: `~/.cache/yishi-bench/schemathesis/<account>.log`.\n' >> "$summary"
 log "summary ($OUT/summary.md; full logs in $OUT/<account>.log)"
 cat "$summary"
 "$CARGO_TARGET_DIR/release/yishi-bench" section --key fuzz_api --title "API fuzzing (schemathesis)" --body-file "$summary" || true

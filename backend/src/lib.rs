@@ -22,6 +22,7 @@ pub mod minutes;
 pub mod org;
 pub mod oversight;
 pub mod pdf;
+pub mod readcache;
 pub mod outgoing;
 pub mod startup;
 pub mod state;

@@ -39,6 +39,8 @@ impl Application {
             authz,
             events,
             tasks: crate::tasks::TaskCache::default(),
+            reads: crate::readcache::ReadCache::default(),
+            owners: crate::http::api::OwnerCache::default(),
             sessions: crate::http::api::SessionCache::default(),
             audit_verified: crate::audit::VerifiedChain::default(),
             audit_head: crate::audit::HeadCache::default(),

@@ -15,6 +15,10 @@ pub struct AppState {
     pub events: EventBus,
     /// Each person's last to-do list, valid while nothing changed (`crate::tasks`).
     pub tasks: crate::tasks::TaskCache,
+    /// Proposal detail and publications, valid while nothing changed (`crate::readcache`).
+    pub reads: crate::readcache::ReadCache,
+    /// Objects' owning units and readers' memberships there (`crate::http::api::OwnerCache`).
+    pub owners: crate::http::api::OwnerCache,
     /// Recently authenticated sessions (`crate::http::api::SessionCache`).
     pub sessions: crate::http::api::SessionCache,
     /// Where the last full verification of the audit chain ended (`crate::audit::verify_recent`).

@@ -449,6 +449,35 @@ async fn r07_materials_only_for_the_invited_from_notice_until_close_and_every_re
     app.login("songtao").await.get(&path).await.ok();
 }
 
+/// R07 with proposal detail kept between reads (`yishi::readcache`): a kept answer is never
+/// served past a change — the reader's allowed actions follow the state at once, and when
+/// the meeting closes the invited member's kept answer gives way to the refusal.
+#[tokio::test]
+async fn r07_kept_proposal_detail_follows_each_change_and_ends_with_the_readers_access() {
+    let app = spawn_app().await;
+    let pid = ready(&app, "xuming", body("major_decision", "年度重点工作安排", None)).await;
+    let mid = noticed_meeting(&app, "party_group", &[&pid]).await;
+    let liu = app.login("liuyang").await;
+    let path = format!("/api/v1/proposals/{pid}");
+    let first = liu.get(&path).await.ok().clone();
+    let again = liu.get(&path).await.ok().clone();
+    assert_eq!(first, again, "nothing changed: the same answer");
+    assert_eq!(first["state"], "scheduled");
+    // Another reader's answer is their own (the principal may act on it, the member not).
+    let principal = app.login("zhangwei").await.get(&path).await.ok().clone();
+    assert_eq!(principal["id"], json!(pid));
+    open_all(&app, &mid).await;
+    assert_eq!(liu.get(&path).await.ok()["state"], "scheduled");
+    path_and_decide_consensus(&app, &mid, &pid).await;
+    let decided = liu.get(&path).await.ok().clone();
+    assert_ne!(decided["state"], first["state"], "the decision is seen at once");
+    assert_ne!(decided["links"], first["links"], "and the agenda item's outcome");
+    app.login("zhangwei").await.post(&format!("/api/v1/meetings/{mid}/close"), json!({})).await.ok();
+    liu.get(&path).await.err("not_found");
+    liu.get(&path).await.err("not_found");
+    assert_eq!(app.login("songtao").await.get(&path).await.ok()["state"], decided["state"]);
+}
+
 async fn path_and_decide_consensus(app: &TestApp, mid: &str, pid: &str) {
     stances(app, mid, pid, &[("lina", "agree"), ("wangqiang", "agree"), ("liuyang", "agree"), ("chenjing", "agree"), ("zhangwei", "agree")]).await;
     let r = path(app, mid, pid, json!({"path": "consensus"})).await;

@@ -545,6 +545,37 @@ async fn r16_real_name_opinions_while_open_visible_to_clerk_principal_inspector(
     assert_eq!(trail_count(&app, "publication", &pubid, "publication.close").await, 1);
 }
 
+/// R16 with publications kept between reads (`yishi::readcache`): each reader's answer is
+/// their own (own opinions, own count), an opinion shows at once, and a kept "open" answer
+/// is never served once the window has closed — the read closes it instead.
+#[tokio::test]
+async fn r16_kept_publication_answers_are_per_reader_follow_opinions_and_end_with_the_window() {
+    let app = spawn_app_with(|c| c.run_jobs = false).await;
+    let d = decided_meeting(&app).await;
+    let mid = approved_minutes(&app, &d).await;
+    let pubid = published(&app, &mid).await;
+    let (one, list) = (format!("/api/v1/publications/{pubid}"), format!("/api/v1/units/{}/publications?open=true", app.unit()));
+    let (hejun, luoyan) = (app.login("hejun").await, app.login("luoyan").await);
+    for _ in 0..2 {
+        assert_eq!(hejun.get(&one).await.ok()["state"], "open");
+        assert_eq!(hejun.get(&list).await.ok()["items"][0]["my_opinion_count"], 0);
+        assert_eq!(luoyan.get(&one).await.ok()["my_opinions"], json!([]));
+    }
+    hejun.post(&format!("{one}/opinions"), json!({"text": "建议公开采购结果。"})).await.ok();
+    assert_eq!(hejun.get(&one).await.ok()["my_opinions"][0]["text"], "建议公开采购结果。");
+    assert_eq!(hejun.get(&list).await.ok()["items"][0]["my_opinion_count"], 1);
+    assert_eq!(luoyan.get(&one).await.ok()["my_opinions"], json!([]), "another reader's answer is their own");
+    assert_eq!(luoyan.get(&list).await.ok()["items"][0]["my_opinion_count"], 0);
+    // Past the window: no read and no write happened in between, yet nothing kept says "open".
+    let closes: chrono::DateTime<chrono::Utc> = hejun.get(&one).await.ok()["closes_at"].as_str().unwrap().parse().unwrap();
+    app.advance((closes - app.state.clock.now()).num_seconds() + 1).await;
+    let (hejun, luoyan) = (app.login("hejun").await, app.login("luoyan").await);
+    assert_eq!(hejun.get(&list).await.ok()["items"], json!([]), "the list closed it");
+    assert_eq!(hejun.get(&one).await.ok()["state"], "closed");
+    assert_eq!(luoyan.get(&one).await.ok()["allowed_actions"], json!([]));
+    assert_eq!(trail_count(&app, "publication", &pubid, "publication.close").await, 1);
+}
+
 /// R16, R46: racing closes — several `close_due_publications` calls and lazy reads at once —
 /// close the publication exactly once.
 #[tokio::test]

@@ -90,8 +90,11 @@ async fn list_proposals(State(state): State<AppState>, ctx: Ctx, Path(unit): Pat
     Ok(Json(proposals::list(&state, &ctx, &unit, q).await?))
 }
 
-async fn get_proposal(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> AppResult<Json<Value>> {
-    Ok(Json(proposals::get(&state, &ctx, &id).await?))
+async fn get_proposal(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> AppResult<Response> {
+    // Kept per reader while nothing changed (`crate::readcache`): the answer carries the
+    // reader's allowed actions, and whether they may read it at all is decided inside.
+    let key = format!("proposal\u{1f}{id}\u{1f}{}", ctx.user_id);
+    state.reads.json(&state, key, || proposals::get_with_limit(&state, &ctx, &id)).await
 }
 
 async fn patch_proposal(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, headers: HeaderMap, Json(body): Json<Value>) -> AppResult<Json<Value>> {

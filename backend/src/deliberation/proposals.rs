@@ -319,12 +319,23 @@ pub async fn list(state: &AppState, ctx: &Ctx, unit: &str, q: ListQuery) -> AppR
     Ok(json!({ "items": items, "next_cursor": next_cursor }))
 }
 
-pub async fn get(state: &AppState, ctx: &Ctx, id: &str) -> AppResult<Value> {
+/// The proposal as `ctx` sees it, and until when that answer holds whatever the data: a
+/// deferred proposal lapses at `lapse_at`, and an AB-post absence (D11, which may let the
+/// reader in) begins or ends at local midnight.
+pub async fn get_with_limit(state: &AppState, ctx: &Ctx, id: &str) -> AppResult<crate::readcache::Answer> {
+    let now = state.clock.now();
     let p = load_proposal(&state.db.conn, id).await?;
-    if !may_read_proposal(&state.db.conn, ctx, &p, state.clock.now()).await? {
+    if !may_read_proposal(&state.db.conn, ctx, &p, now).await? {
         return Err(AppError::not_found());
     }
-    view(state, ctx, &p).await
+    let lapses = p.lapse_at.filter(|t| *t > now);
+    let until = crate::readcache::earliest(lapses, Some(crate::readcache::next_local_midnight(now)));
+    Ok((view(state, ctx, &p).await?, until))
+}
+
+/// The proposal as `ctx` sees it now (the answer to a change, never kept).
+pub async fn get(state: &AppState, ctx: &Ctx, id: &str) -> AppResult<Value> {
+    Ok(get_with_limit(state, ctx, id).await?.0)
 }
 
 /// Loads the proposal for a change by the caller; 404 when they may not even see it.

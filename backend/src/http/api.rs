@@ -357,23 +357,25 @@ async fn check(state: &AppState, guard: Guard, req: Request) -> AppResult<Reques
         }
         Scope::Unit | Scope::Object { .. } => {
             // The owning unit and the caller's membership in it, in one statement.
-            let (unit_id, membership) = match guard.scope {
-                Scope::Unit => {
-                    let unit_id = param("unit").ok_or_else(AppError::not_found)?;
-                    let m = memberships::Entity::find()
-                        .filter(memberships::Column::UnitId.eq(unit_id.clone()))
-                        .filter(memberships::Column::UserId.eq(user.id.clone()))
-                        .one(&state.db.conn)
-                        .await?
-                        .map(|m| (m.roles, m.section_id));
-                    (unit_id, m)
-                }
-                Scope::Object { table, param: p } => {
-                    let id = param(p).ok_or_else(AppError::not_found)?;
-                    owner_and_membership(state, table, &id, &user.id).await?.ok_or_else(AppError::not_found)?
-                }
+            let (table, id) = match guard.scope {
+                Scope::Unit => ("units", param("unit").ok_or_else(AppError::not_found)?),
+                Scope::Object { table, param: p } => (table, param(p).ok_or_else(AppError::not_found)?),
                 _ => return Err(AppError::not_found()),
             };
+            let lookup = || async {
+                Ok(match table {
+                    "units" => Some((id.clone(), membership_of(state, &id, &user.id).await?)),
+                    _ => owner_and_membership(state, table, &id, &user.id).await?,
+                })
+            };
+            // Reads take the answer kept while nothing changed (`OwnerCache`); a change
+            // always reads it afresh.
+            let (unit_id, membership) = if matches!(parts.method, Method::GET | Method::HEAD) {
+                state.owners.kept(state, format!("{table}\u{1f}{id}\u{1f}{}", user.id), lookup).await?
+            } else {
+                lookup().await?
+            }
+            .ok_or_else(AppError::not_found)?;
             // A system administrator acting on a unit (sysadmin adding sections, secadmin
             // assigning roles) is decided in the "system" domain; business content never is.
             let as_admin = admin_role.is_some() && authz.allowed(&user.id, crate::authz::DOMAIN_SYSTEM, guard.obj, guard.act);
@@ -417,20 +419,63 @@ async fn unit_ids_of(state: &AppState, user_id: &str) -> AppResult<Vec<String>> 
         .await?)
 }
 
+async fn membership_of(state: &AppState, unit_id: &str, user_id: &str) -> AppResult<Option<(String, Option<String>)>> {
+    Ok(memberships::Entity::find()
+        .filter(memberships::Column::UnitId.eq(unit_id))
+        .filter(memberships::Column::UserId.eq(user_id))
+        .one(&state.db.conn)
+        .await?
+        .map(|m| (m.roles, m.section_id)))
+}
+
 async fn unit_exists(state: &AppState, unit_id: &str) -> AppResult<bool> {
     Ok(crate::store::entities::units::Entity::find_by_id(unit_id.to_string()).one(&state.db.conn).await?.is_some())
+}
+
+/// The unit a read is in (the unit itself, or an object's owning unit) and the reader's
+/// membership there, kept per unit or object and user while the audit head is unchanged:
+/// memberships and objects change only with an audit entry. A missing object is not kept.
+#[derive(Clone)]
+pub struct OwnerCache(crate::fresh::FreshMap<(i64, OwnerAndMembership)>);
+
+type OwnerAndMembership = (String, Option<(String, Option<String>)>);
+
+impl Default for OwnerCache {
+    fn default() -> Self {
+        OwnerCache(crate::fresh::FreshMap::new(chrono::Duration::seconds(crate::readcache::MAX_AGE_SECS), 10_000))
+    }
+}
+
+impl OwnerCache {
+    async fn kept<F, Fut>(&self, state: &AppState, key: String, lookup: F) -> AppResult<Option<OwnerAndMembership>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = AppResult<Option<OwnerAndMembership>>>,
+    {
+        let head = state.audit_head.current(&state.db).await?;
+        let now = state.clock.now();
+        if let Some((h, hit)) = self.0.get(&key, now) {
+            if h == head {
+                return Ok(Some(hit));
+            }
+        }
+        let found = lookup().await?;
+        if let Some(f) = &found {
+            self.0.put(&key, (head, f.clone()), now);
+        }
+        Ok(found)
+    }
 }
 
 /// `SELECT t.unit_id, m.roles, m.section_id FROM {table} t LEFT JOIN memberships m ON …
 /// WHERE t.id = ?`: the unit that owns an object and the user's membership there (roles,
 /// section), or `None` when the object does not exist.
-#[allow(clippy::type_complexity)]
 async fn owner_and_membership(
     state: &AppState,
     table: &'static str,
     id: &str,
     user_id: &str,
-) -> AppResult<Option<(String, Option<(String, Option<String>)>)>> {
+) -> AppResult<Option<OwnerAndMembership>> {
     let (t, m) = (Alias::new("t"), Alias::new("m"));
     let q = Query::select()
         .column((t.clone(), Alias::new("unit_id")))

@@ -10,6 +10,8 @@ use crate::store::entities::{meetings, memberships, minutes, proposals, publicat
 use crate::trail::{self, Change};
 use axum::Json;
 use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
@@ -350,23 +352,37 @@ pub struct ListQuery {
     pub cursor: Option<String>,
 }
 
-pub async fn list_publications(State(state): State<AppState>, ctx: Ctx, Path(unit): Path<String>, Query(q): Query<ListQuery>) -> AppResult<Json<Value>> {
+pub async fn list_publications(State(state): State<AppState>, ctx: Ctx, Path(unit): Path<String>, Query(q): Query<ListQuery>) -> AppResult<Response> {
+    // Kept per reader and page while nothing changed (`crate::readcache`): each item carries
+    // the reader's own opinion count.
+    let key = format!("publications\u{1f}{unit}\u{1f}{}\u{1f}{:?}\u{1f}{:?}\u{1f}{:?}", ctx.user_id, q.open, q.limit, q.cursor);
+    state.reads.json(&state, key, || list(&state, &ctx, &unit, &q)).await
+}
+
+/// The unit's publications, open ones first, and until when the list holds whatever the
+/// data: the earliest close of an R16 window still open.
+async fn list(state: &AppState, ctx: &Ctx, unit: &str, q: &ListQuery) -> AppResult<crate::readcache::Answer> {
     // Lazy close of whatever is due in this unit, so nobody sees an expired "open" window.
     let now = state.clock.now();
-    let due: Vec<String> = publications::Entity::find()
+    let open: Vec<(String, DateTime<Utc>)> = publications::Entity::find()
         .select_only()
         .column(publications::Column::Id)
-        .filter(publications::Column::UnitId.eq(unit.clone()))
+        .column(publications::Column::ClosesAt)
+        .filter(publications::Column::UnitId.eq(unit))
         .filter(publications::Column::State.eq(PublicationState::Open.as_str()))
-        .filter(publications::Column::ClosesAt.lte(now))
         .into_tuple()
         .all(&state.db.conn)
         .await?;
-    for id in due {
-        close_if_due(&state, &id, "read").await?;
+    let mut until: Option<DateTime<Utc>> = None;
+    for (id, closes_at) in open {
+        if closes_at <= now {
+            close_if_due(state, &id, "read").await?;
+        } else {
+            until = crate::readcache::earliest(until, Some(closes_at));
+        }
     }
     let (limit, offset) = page(q.limit, q.cursor.as_deref());
-    let mut query = publications::Entity::find().filter(publications::Column::UnitId.eq(unit.clone()));
+    let mut query = publications::Entity::find().filter(publications::Column::UnitId.eq(unit));
     if q.open == Some(true) {
         query = query.filter(publications::Column::State.eq(PublicationState::Open.as_str()));
     } else if q.open == Some(false) {
@@ -404,12 +420,21 @@ pub async fn list_publications(State(state): State<AppState>, ctx: Ctx, Path(uni
         }));
     }
     let next = more.then(|| (offset + limit).to_string());
-    Ok(Json(json!({"items": items, "next_cursor": next})))
+    Ok((json!({"items": items, "next_cursor": next}), until))
 }
 
-pub async fn get_publication(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> AppResult<Json<Value>> {
-    let p = fresh(&state, &id).await?;
-    Ok(Json(view(&state, &p, Some(&ctx)).await?))
+pub async fn get_publication(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> AppResult<Response> {
+    // Kept per reader while nothing changed (`crate::readcache`); an open publication's
+    // answer ends with its R16 window, when the next read closes it.
+    let key = format!("publication\u{1f}{id}\u{1f}{}", ctx.user_id);
+    state
+        .reads
+        .json(&state, key, || async {
+            let p = fresh(&state, &id).await?;
+            let until = (publication_state(&p)? == PublicationState::Open).then_some(p.closes_at);
+            Ok((view(&state, &p, Some(&ctx)).await?, until))
+        })
+        .await
 }
 
 // ------------------------------------------------------------------ R16 opinions
