@@ -1,5 +1,5 @@
-//! Read answers kept while nothing they are made of has changed: proposal detail and the
-//! publications (scenario Q of issue 8). The method is the to-do list's (`crate::tasks`):
+//! Read answers kept while nothing they are made of has changed: proposal detail, the
+//! publications and one's units and roles (`/me`; scenario Q of issue 8). The method is the to-do list's (`crate::tasks`):
 //!
 //! - every committed change, on any instance, appends to the audit chain in its own
 //!   transaction, so an answer computed after reading head `h` stays true while the head is
@@ -8,7 +8,9 @@
 //! - some answers also follow the clock, not only the data (a publication's R16 window ends,
 //!   a proposal lapses, an AB-post absence starts at local midnight). The computation says
 //!   until when its answer holds, and the entry is not used at or after that time;
-//! - an entry is used for at most [`MAX_AGE_SECS`] of server time and of real time;
+//! - an entry is used for at most [`MAX_AGE_SECS`] of server time and of real time, less a
+//!   random part of up to a quarter (`fresh::lifetime`), so that answers stored together are
+//!   not computed again all at once;
 //! - answers are kept serialized, per caller (they carry the caller's allowed actions and
 //!   own opinions), within a byte budget: past it the cache drops what has expired, then
 //!   starts over.
@@ -26,7 +28,8 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
-pub const MAX_AGE_SECS: i64 = 15;
+/// A bound for what no computation names: the clock-bound limits it knows are in `until`.
+pub const MAX_AGE_SECS: i64 = 60;
 /// The serialized answers this instance keeps, at most.
 pub const BUDGET_BYTES: usize = 8 << 20;
 
@@ -45,6 +48,7 @@ struct Inner {
 struct Entry {
     head: i64,
     at: DateTime<Utc>,
+    life: chrono::Duration,
     until: Option<DateTime<Utc>>,
     stored: Instant,
     body: Bytes,
@@ -53,10 +57,11 @@ struct Entry {
 impl Entry {
     fn usable(&self, head: i64, now: DateTime<Utc>) -> bool {
         let age = now.signed_duration_since(self.at);
+        let real = chrono::Duration::from_std(self.stored.elapsed()).unwrap_or(chrono::Duration::MAX);
         self.head == head
             && age >= chrono::Duration::zero()
-            && age < chrono::Duration::seconds(MAX_AGE_SECS)
-            && self.stored.elapsed() < std::time::Duration::from_secs(MAX_AGE_SECS as u64)
+            && age < self.life
+            && real < self.life
             && self.until.is_none_or(|u| now < u)
     }
 }
@@ -100,7 +105,7 @@ impl ReadCache {
             }
         }
         let key_len = key.len();
-        if let Some(old) = inner.map.insert(key, Entry { head, at: now, until, stored: Instant::now(), body }) {
+        if let Some(old) = inner.map.insert(key, Entry { head, at: now, life: crate::fresh::lifetime(chrono::Duration::seconds(MAX_AGE_SECS)), until, stored: Instant::now(), body }) {
             inner.bytes -= key_len + old.body.len();
         }
         inner.bytes += add;
@@ -111,9 +116,18 @@ impl ReadCache {
         self.lock().bytes
     }
 
-    /// The answer under `key` as JSON: the kept one if nothing changed since it was computed
-    /// and its time has not run out, else `compute`'s, kept for the next caller.
+    /// The answer under `key` as a JSON response: the kept one if nothing changed since it was
+    /// computed and its time has not run out, else `compute`'s, kept for the next caller.
     pub async fn json<F, Fut>(&self, state: &AppState, key: String, compute: F) -> AppResult<Response>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = AppResult<Answer>>,
+    {
+        Ok(json_response(self.serialized(state, key, compute).await?))
+    }
+
+    /// The answer under `key`, serialized as JSON (see [`ReadCache::json`]).
+    pub async fn serialized<F, Fut>(&self, state: &AppState, key: String, compute: F) -> AppResult<Bytes>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = AppResult<Answer>>,
@@ -123,16 +137,16 @@ impl ReadCache {
         let head = state.audit_head.current(&state.db).await?;
         let now = state.clock.now();
         if let Some(body) = self.get(&key, head, now) {
-            return Ok(json_response(body));
+            return Ok(body);
         }
         let (value, until) = compute().await?;
         let body = Bytes::from(serde_json::to_vec(&value)?);
         self.put(key, head, now, until, body.clone());
-        Ok(json_response(body))
+        Ok(body)
     }
 }
 
-fn json_response(body: Bytes) -> Response {
+pub fn json_response(body: Bytes) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
@@ -167,7 +181,7 @@ mod tests {
         assert!(c.get("k", 8, t(5)).is_none(), "a newer head is a miss");
         assert!(c.get("k", 7, t(10)).is_none(), "the limit is exclusive");
         c.put("k".into(), 7, t(0), None, Bytes::from_static(b"{}"));
-        assert!(c.get("k", 7, t(MAX_AGE_SECS - 1)).is_some());
+        assert!(c.get("k", 7, t(MAX_AGE_SECS * 3 / 4 - 1)).is_some(), "at least three quarters of MAX_AGE_SECS");
         assert!(c.get("k", 7, t(MAX_AGE_SECS)).is_none(), "at most MAX_AGE_SECS of server time");
         assert!(c.get("k", 7, t(-1)).is_none(), "a clock moved back is a miss");
     }

@@ -842,6 +842,36 @@ async fn r11_live_count_reaches_the_chair_without_secret_content() {
     assert!(!seen.contains("disagree"), "secret content leaked: {seen}");
 }
 
+/// R11: ballots arriving together are counted for the chair at most ten times a second per
+/// item, and the last count sent always includes the last ballot.
+#[tokio::test]
+async fn r11_live_count_after_ballots_arriving_together_ends_at_every_ballot() {
+    let app = spawn_app().await;
+    let (mid, pid) = discussed(&app, "party_group", body("key_appointment", "任免", None)).await;
+    path(&app, &mid, &pid, json!({"path": "secret_ballot"})).await.ok();
+    let chair = app.login("zhangwei").await;
+    let mut resp = chair.http.get(format!("{}/api/v1/events", chair.base)).send().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let (a, b, c, d) = tokio::join!(
+        ballot(&app, &mid, &pid, "lina", "agree"),
+        ballot(&app, &mid, &pid, "wangqiang", "agree"),
+        ballot(&app, &mid, &pid, "liuyang", "disagree"),
+        ballot(&app, &mid, &pid, "chenjing", "agree"),
+    );
+    for r in [a, b, c, d] {
+        r.ok();
+    }
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !seen.contains("\"ballots_cast\":4") && tokio::time::Instant::now() < deadline {
+        if let Ok(Ok(Some(chunk))) = tokio::time::timeout(std::time::Duration::from_secs(5), resp.chunk()).await {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+    assert!(seen.contains("\"ballots_cast\":4"), "the last count follows the last ballot: {seen}");
+    assert!(seen.matches("ballot_count").count() <= 4, "{seen}");
+}
+
 // ---------------------------------------------------------------- R12
 
 #[tokio::test]

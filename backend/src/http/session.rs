@@ -180,10 +180,9 @@ pub struct MeUnit {
     pub section_id: Option<String>,
 }
 
-async fn me(State(state): State<AppState>, ctx: Ctx) -> AppResult<Json<Value>> {
-    let db = &state.db.conn;
-    // The account as the request was authenticated (Ctx); its memberships and their units in
-    // two statements, whatever the number of units.
+async fn me(State(state): State<AppState>, ctx: Ctx) -> AppResult<axum::response::Response> {
+    // The account as the request was authenticated (Ctx); its units and roles kept while
+    // nothing changed (`crate::readcache`: memberships change only with an audit entry).
     let user = UserView {
         id: ctx.user_id.clone(),
         username: ctx.username.clone(),
@@ -191,7 +190,24 @@ async fn me(State(state): State<AppState>, ctx: Ctx) -> AppResult<Json<Value>> {
         admin_role: ctx.admin_role.map(|r| r.as_str().to_string()),
         must_change_password: ctx.must_change_password,
     };
-    let ms = memberships::Entity::find().filter(memberships::Column::UserId.eq(ctx.user_id.clone())).all(db).await?;
+    let key = format!("me\u{1f}{}", ctx.user_id);
+    let units = state.reads.serialized(&state, key, || async { Ok((units_of(&state, &ctx.user_id).await?, None)) }).await?;
+    let mut body = Vec::with_capacity(units.len() + 256);
+    body.extend_from_slice(b"{\"user\":");
+    serde_json::to_writer(&mut body, &user)?;
+    body.extend_from_slice(b",\"units\":");
+    body.extend_from_slice(&units);
+    body.extend_from_slice(b",\"csrf_token\":");
+    serde_json::to_writer(&mut body, &ctx.csrf_token)?;
+    body.push(b'}');
+    Ok(crate::readcache::json_response(body.into()))
+}
+
+/// The caller's units and roles there: memberships and their units in two statements,
+/// whatever the number of units.
+async fn units_of(state: &AppState, user_id: &str) -> AppResult<Value> {
+    let db = &state.db.conn;
+    let ms = memberships::Entity::find().filter(memberships::Column::UserId.eq(user_id)).all(db).await?;
     let units: std::collections::HashMap<String, units::Model> = units::Entity::find()
         .filter(units::Column::Id.is_in(ms.iter().map(|m| m.unit_id.clone())))
         .all(db)
@@ -210,7 +226,7 @@ async fn me(State(state): State<AppState>, ctx: Ctx) -> AppResult<Json<Value>> {
             section_id: m.section_id,
         });
     }
-    Ok(Json(json!({ "user": user, "units": units_out, "csrf_token": ctx.csrf_token })))
+    Ok(json!(units_out))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
