@@ -461,6 +461,36 @@ async fn openapi_documents_422_for_value_path_parameters() {
     assert!(paths["/api/v1/proposals/{id}"]["get"]["responses"]["422"].is_null());
 }
 
+/// The OpenAPI document links a creation to what can be done with the object it made (the
+/// answer's `id`), so that clients and schemathesis' stateful phase can follow the workflow:
+/// the links name operations that exist, and following one reaches the created proposal.
+#[tokio::test]
+async fn openapi_links_a_creation_to_the_operations_on_the_created_object() {
+    let app = spawn_app().await;
+    let doc = app.anon().get("/api/openapi.json").await.ok().clone();
+    let paths = doc["paths"].as_object().unwrap();
+    let ids: std::collections::BTreeSet<String> =
+        paths.values().flat_map(|p| p.as_object().unwrap().values().filter_map(|op| op["operationId"].as_str().map(str::to_string))).collect();
+    let links = doc["paths"]["/api/v1/units/{unit}/proposals"]["post"]["responses"]["200"]["links"].as_object().unwrap().clone();
+    for (name, link) in &links {
+        assert!(ids.contains(link["operationId"].as_str().unwrap()), "{name} names an operation that exists");
+        assert_eq!(link["parameters"]["id"], "$response.body#/id");
+    }
+    for op in ["get_api_v1_proposals__id_", "patch_api_v1_proposals__id_", "post_api_v1_proposals__id__submit"] {
+        assert!(links.contains_key(op), "{op} is linked: {:?}", links.keys());
+    }
+    // Following the link: the created proposal's id opens it.
+    let c = app.login("xuming").await;
+    let made = c
+        .post(&format!("/api/v1/units/{}/proposals", app.unit()), json!({"category": "major_decision", "title": "链接测试", "materials": {}, "flags": {}}))
+        .await
+        .ok()
+        .clone();
+    assert_eq!(c.get(&format!("/api/v1/proposals/{}", made["id"].as_str().unwrap())).await.ok()["title"], "链接测试");
+    // Reads that create nothing carry no links.
+    assert!(doc["paths"]["/api/v1/proposals/{id}"]["get"]["responses"]["200"]["links"].is_null());
+}
+
 /// The to-do cache's change detection (`audit::HeadCache`, docs/operations.md "Several
 /// instances"): a commit of this instance is seen at once, another instance's once the head it
 /// read is a second old — never a stale list for the person who just acted here.

@@ -27,11 +27,7 @@ pub fn document(specs: &[RouteSpec]) -> utoipa::openapi::OpenApi {
             "DELETE" => HttpMethod::Delete,
             _ => HttpMethod::Get,
         };
-        let op_id = format!(
-            "{}_{}",
-            s.method.as_str().to_lowercase(),
-            s.path.trim_start_matches('/').replace(['/', '{', '}', '-'], "_")
-        );
+        let op_id = operation_id(s);
         let mut op = OperationBuilder::new().summary(Some(s.summary)).operation_id(Some(op_id));
         if let Some(tag) = s.path.trim_start_matches("/api/v1/").split('/').next() {
             op = op.tag(tag.to_string());
@@ -60,7 +56,11 @@ pub fn document(specs: &[RouteSpec]) -> utoipa::openapi::OpenApi {
                     .build(),
             ));
         }
-        op = op.response("200", ResponseBuilder::new().description("成功（JSON）").build());
+        let mut ok = ResponseBuilder::new().description("成功（JSON）");
+        for (name, link) in links_from(s, specs) {
+            ok = ok.link(name, link);
+        }
+        op = op.response("200", ok.build());
         let err = |d: &str| {
             ResponseBuilder::new()
                 .description(d)
@@ -111,6 +111,35 @@ pub fn document(specs: &[RouteSpec]) -> utoipa::openapi::OpenApi {
         .paths(paths)
         .components(Some(components.build()))
         .build()
+}
+
+fn operation_id(s: &RouteSpec) -> String {
+    format!("{}_{}", s.method.as_str().to_lowercase(), s.path.trim_start_matches('/').replace(['/', '{', '}', '-'], "_"))
+}
+
+/// Links from a creation (`POST /api/v1/units/{unit}/{things}`) to what can be done with the
+/// object it made (`/api/v1/{things}/{id}…`, with no other path parameter): its `id` is the
+/// answer's `id`. Clients see the workflow in the document, and schemathesis' stateful phase
+/// follows the links (create, then read, change, submit… the same object).
+fn links_from(s: &RouteSpec, specs: &[RouteSpec]) -> Vec<(String, utoipa::openapi::link::Link)> {
+    let segs: Vec<&str> = s.path.split('/').collect();
+    let ["", "api", "v1", "units", "{unit}", things] = segs.as_slice() else {
+        return Vec::new();
+    };
+    if s.method != axum::http::Method::POST || things.starts_with('{') {
+        return Vec::new();
+    }
+    let prefix = format!("/api/v1/{things}/{{id}}");
+    specs
+        .iter()
+        .filter(|t| t.path == prefix || t.path.starts_with(&format!("{prefix}/")))
+        .filter(|t| t.path.matches('{').count() == 1)
+        .map(|t| {
+            let id = operation_id(t);
+            let link = utoipa::openapi::link::LinkBuilder::new().operation_id(id.clone()).parameter("id", "$response.body#/id").build();
+            (id, link)
+        })
+        .collect()
 }
 
 /// The common error body of API.md.
