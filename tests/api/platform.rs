@@ -487,6 +487,11 @@ async fn openapi_links_a_creation_to_the_operations_on_the_created_object() {
         .ok()
         .clone();
     assert_eq!(c.get(&format!("/api/v1/proposals/{}", made["id"].as_str().unwrap())).await.ok()["title"], "链接测试");
+    // `/me` leads to the caller's unit, where the creations are.
+    let me = doc["paths"]["/api/v1/me"]["get"]["responses"]["200"]["links"].as_object().unwrap().clone();
+    assert_eq!(me["post_api_v1_units__unit__proposals"]["parameters"]["unit"], "$response.body#/units/0/unit_id");
+    let mine = c.get("/api/v1/me").await.ok()["units"][0]["unit_id"].clone();
+    assert_eq!(mine, json!(app.unit()));
     // Reads that create nothing carry no links.
     assert!(doc["paths"]["/api/v1/proposals/{id}"]["get"]["responses"]["200"]["links"].is_null());
 }

@@ -117,11 +117,23 @@ fn operation_id(s: &RouteSpec) -> String {
     format!("{}_{}", s.method.as_str().to_lowercase(), s.path.trim_start_matches('/').replace(['/', '{', '}', '-'], "_"))
 }
 
-/// Links from a creation (`POST /api/v1/units/{unit}/{things}`) to what can be done with the
-/// object it made (`/api/v1/{things}/{id}…`, with no other path parameter): its `id` is the
+/// Links from `/me` to the operations on the caller's first unit, and from a creation
+/// (`POST /api/v1/units/{unit}/{things}`) to what can be done with the object it made (`/api/v1/{things}/{id}…`, with no other path parameter): its `id` is the
 /// answer's `id`. Clients see the workflow in the document, and schemathesis' stateful phase
 /// follows the links (create, then read, change, submit… the same object).
 fn links_from(s: &RouteSpec, specs: &[RouteSpec]) -> Vec<(String, utoipa::openapi::link::Link)> {
+    // `/me` names the caller's units: it links to every operation on one of them.
+    if s.method == axum::http::Method::GET && s.path == "/api/v1/me" {
+        return specs
+            .iter()
+            .filter(|t| t.path.starts_with("/api/v1/units/{unit}") && t.path.matches('{').count() == 1)
+            .map(|t| {
+                let id = operation_id(t);
+                let link = utoipa::openapi::link::LinkBuilder::new().operation_id(id.clone()).parameter("unit", "$response.body#/units/0/unit_id").build();
+                (id, link)
+            })
+            .collect();
+    }
     let segs: Vec<&str> = s.path.split('/').collect();
     let ["", "api", "v1", "units", "{unit}", things] = segs.as_slice() else {
         return Vec::new();
