@@ -25,6 +25,14 @@ struct Entry<V> {
     life: chrono::Duration,
 }
 
+/// Whether something stored at server time `at` (real time `stored`) is still within `life`
+/// at server time `now`, by both clocks; a server clock moved back makes it stale.
+pub fn is_fresh(at: DateTime<Utc>, stored: Instant, life: chrono::Duration, now: DateTime<Utc>) -> bool {
+    let age = now.signed_duration_since(at);
+    let real = chrono::Duration::from_std(stored.elapsed()).unwrap_or(chrono::Duration::MAX);
+    age >= chrono::Duration::zero() && age < life && real < life
+}
+
 /// `max_age` shortened by a random part of up to a quarter, so that entries stored together
 /// do not all expire together.
 pub fn lifetime(max_age: chrono::Duration) -> chrono::Duration {
@@ -51,9 +59,7 @@ impl<V: Clone> FreshMap<V> {
     pub fn get(&self, key: &str, now: DateTime<Utc>) -> Option<V> {
         let map = self.lock();
         let e = map.get(key)?;
-        let age = now.signed_duration_since(e.at);
-        let real = chrono::Duration::from_std(e.stored.elapsed()).unwrap_or(chrono::Duration::MAX);
-        (age >= chrono::Duration::zero() && age < e.life && real < e.life).then(|| e.value.clone())
+        is_fresh(e.at, e.stored, e.life, now).then(|| e.value.clone())
     }
 
     /// Stores `value` under `key` as of server time `now`.

@@ -56,13 +56,7 @@ struct Entry {
 
 impl Entry {
     fn usable(&self, head: i64, now: DateTime<Utc>) -> bool {
-        let age = now.signed_duration_since(self.at);
-        let real = chrono::Duration::from_std(self.stored.elapsed()).unwrap_or(chrono::Duration::MAX);
-        self.head == head
-            && age >= chrono::Duration::zero()
-            && age < self.life
-            && real < self.life
-            && self.until.is_none_or(|u| now < u)
+        self.head == head && crate::fresh::is_fresh(self.at, self.stored, self.life, now) && self.until.is_none_or(|u| now < u)
     }
 }
 
@@ -148,6 +142,50 @@ impl ReadCache {
 
 pub fn json_response(body: Bytes) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// Values kept per key with the audit head they were computed at, served only while the head
+/// is unchanged and within the map's age (`FreshMap`): the to-do lists (`tasks::TaskCache`)
+/// and the gate's lookups (`http::api::OwnerCache`).
+pub struct HeadKeyed<V>(crate::fresh::FreshMap<(i64, V)>);
+
+impl<V> Clone for HeadKeyed<V> {
+    fn clone(&self) -> Self {
+        HeadKeyed(self.0.clone())
+    }
+}
+
+impl<V: Clone> HeadKeyed<V> {
+    pub fn new(max_age: chrono::Duration, max_entries: usize) -> Self {
+        HeadKeyed(crate::fresh::FreshMap::new(max_age, max_entries))
+    }
+
+    pub fn get(&self, key: &str, head: i64, now: DateTime<Utc>) -> Option<V> {
+        self.0.get(key, now).filter(|(h, _)| *h == head).map(|(_, v)| v)
+    }
+
+    pub fn put(&self, key: &str, head: i64, now: DateTime<Utc>, value: V) {
+        self.0.put(key, (head, value), now);
+    }
+
+    /// The value under `key`: the kept one if nothing changed since it was computed, else
+    /// `compute`'s, kept for the next caller. The head is read first (through
+    /// `audit::HeadCache`), so a change committed during `compute` leaves a newer head and
+    /// the value is never taken for a state it did not see.
+    pub async fn get_or_compute<F, Fut>(&self, state: &AppState, key: &str, compute: F) -> AppResult<V>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = AppResult<V>>,
+    {
+        let head = state.audit_head.current(&state.db).await?;
+        let now = state.clock.now();
+        if let Some(hit) = self.get(key, head, now) {
+            return Ok(hit);
+        }
+        let value = compute().await?;
+        self.put(key, head, now, value.clone());
+        Ok(value)
+    }
 }
 
 /// The earlier of two optional limits.

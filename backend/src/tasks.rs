@@ -31,7 +31,7 @@ pub struct Task {
 /// has changed. The entry also expires after [`FRESH_SECS`] of (the server's) time, because
 /// "overdue" follows the clock, not the data.
 #[derive(Clone)]
-pub struct TaskCache(crate::fresh::FreshMap<(i64, Arc<Vec<Task>>)>);
+pub struct TaskCache(crate::readcache::HeadKeyed<Arc<Vec<Task>>>);
 
 pub const FRESH_SECS: i64 = 15;
 /// Beyond this many people the cache starts over (a bound on memory, not an LRU).
@@ -39,33 +39,13 @@ const MAX_ENTRIES: usize = 20_000;
 
 impl Default for TaskCache {
     fn default() -> Self {
-        TaskCache(crate::fresh::FreshMap::new(chrono::Duration::seconds(FRESH_SECS), MAX_ENTRIES))
-    }
-}
-
-impl TaskCache {
-    fn get(&self, user_id: &str, head: i64, now: DateTime<Utc>) -> Option<Arc<Vec<Task>>> {
-        self.0.get(user_id, now).filter(|(h, _)| *h == head).map(|(_, tasks)| tasks)
-    }
-
-    fn put(&self, user_id: &str, head: i64, at: DateTime<Utc>, tasks: Arc<Vec<Task>>) {
-        self.0.put(user_id, (head, tasks), at);
+        TaskCache(crate::readcache::HeadKeyed::new(chrono::Duration::seconds(FRESH_SECS), MAX_ENTRIES))
     }
 }
 
 /// The caller's to-do list, from [`TaskCache`] when nothing changed since it was computed.
 pub async fn for_user_cached(state: &AppState, user_id: &str) -> AppResult<Arc<Vec<Task>>> {
-    // The head is read before the lists: a change committed meanwhile leaves a newer head,
-    // so the entry stored below is never taken for a state it did not see. Read through
-    // `HeadCache`: this process's commits at once, another instance's within a second.
-    let head = state.audit_head.current(&state.db).await?;
-    let now = state.clock.now();
-    if let Some(hit) = state.tasks.get(user_id, head, now) {
-        return Ok(hit);
-    }
-    let tasks = Arc::new(for_user(state, user_id).await?);
-    state.tasks.put(user_id, head, now, tasks.clone());
-    Ok(tasks)
+    state.tasks.0.get_or_compute(state, user_id, || async { Ok(Arc::new(for_user(state, user_id).await?)) }).await
 }
 
 pub async fn for_user(state: &AppState, user_id: &str) -> AppResult<Vec<Task>> {
@@ -122,15 +102,15 @@ mod tests {
     fn cached_list_is_served_only_for_the_same_audit_head_and_for_at_most_fifteen_seconds() {
         let c = TaskCache::default();
         let t0 = DateTime::parse_from_rfc3339("2026-12-04T08:00:00Z").unwrap().with_timezone(&Utc);
-        c.put("a", 7, t0, Arc::new(vec![task()]));
+        c.0.put("a", 7, t0, Arc::new(vec![task()]));
         // Each entry lives 11.25 to 15 seconds (`fresh::lifetime`).
-        assert!(c.get("a", 7, t0 + chrono::Duration::seconds(11)).is_some());
+        assert!(c.0.get("a", 7, t0 + chrono::Duration::seconds(11)).is_some());
         // Something changed (any committed change appends to the audit chain).
-        assert!(c.get("a", 8, t0).is_none());
+        assert!(c.0.get("a", 8, t0).is_none());
         // Time moved on ("overdue" follows the clock), or back (a test clock).
-        assert!(c.get("a", 7, t0 + chrono::Duration::seconds(FRESH_SECS)).is_none());
-        assert!(c.get("a", 7, t0 - chrono::Duration::seconds(1)).is_none());
+        assert!(c.0.get("a", 7, t0 + chrono::Duration::seconds(FRESH_SECS)).is_none());
+        assert!(c.0.get("a", 7, t0 - chrono::Duration::seconds(1)).is_none());
         // Another person's list is never served.
-        assert!(c.get("b", 7, t0).is_none());
+        assert!(c.0.get("b", 7, t0).is_none());
     }
 }

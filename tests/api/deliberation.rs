@@ -821,6 +821,18 @@ async fn r11_ballots_arriving_together_are_each_recorded_once_and_duplicates_ref
     assert_eq!(count_rows(&app, "ballot_participations").await, 5);
 }
 
+/// The event stream's text until it holds `needle`, or 10 seconds.
+async fn events_until(resp: &mut reqwest::Response, needle: &str) -> String {
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !seen.contains(needle) && tokio::time::Instant::now() < deadline {
+        if let Ok(Ok(Some(chunk))) = tokio::time::timeout(std::time::Duration::from_secs(5), resp.chunk()).await {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+    seen
+}
+
 #[tokio::test]
 async fn r11_live_count_reaches_the_chair_without_secret_content() {
     let app = spawn_app().await;
@@ -831,13 +843,7 @@ async fn r11_live_count_reaches_the_chair_without_secret_content() {
     assert_eq!(resp.status(), 200);
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     ballot(&app, &mid, &pid, "lina", "disagree").await.ok();
-    let mut seen = String::new();
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !seen.contains("ballot_count") && tokio::time::Instant::now() < deadline {
-        if let Ok(Ok(Some(chunk))) = tokio::time::timeout(std::time::Duration::from_secs(5), resp.chunk()).await {
-            seen.push_str(&String::from_utf8_lossy(&chunk));
-        }
-    }
+    let seen = events_until(&mut resp, "ballot_count").await;
     assert!(seen.contains("ballot_count") && seen.contains("\"ballots_cast\":1"), "{seen}");
     assert!(!seen.contains("disagree"), "secret content leaked: {seen}");
 }
@@ -861,13 +867,7 @@ async fn r11_live_count_after_ballots_arriving_together_ends_at_every_ballot() {
     for r in [a, b, c, d] {
         r.ok();
     }
-    let mut seen = String::new();
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !seen.contains("\"ballots_cast\":4") && tokio::time::Instant::now() < deadline {
-        if let Ok(Ok(Some(chunk))) = tokio::time::timeout(std::time::Duration::from_secs(5), resp.chunk()).await {
-            seen.push_str(&String::from_utf8_lossy(&chunk));
-        }
-    }
+    let seen = events_until(&mut resp, "\"ballots_cast\":4").await;
     assert!(seen.contains("\"ballots_cast\":4"), "the last count follows the last ballot: {seen}");
     assert!(seen.matches("ballot_count").count() <= 4, "{seen}");
 }

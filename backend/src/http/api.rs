@@ -380,7 +380,7 @@ async fn check(state: &AppState, guard: Guard, req: Request) -> AppResult<Reques
             // Reads take the answer kept while nothing changed (`OwnerCache`); a change
             // always reads it afresh.
             let (unit_id, membership) = if matches!(parts.method, Method::GET | Method::HEAD) {
-                state.owners.kept(state, format!("{table}\u{1f}{id}\u{1f}{}", user.id), lookup).await?
+                state.owners.0.get_or_compute(state, &format!("{table}\u{1f}{id}\u{1f}{}", user.id), lookup).await?
             } else {
                 lookup().await?
             }
@@ -443,36 +443,15 @@ async fn unit_exists(state: &AppState, unit_id: &str) -> AppResult<bool> {
 
 /// The unit a read is in (the unit itself, or an object's owning unit) and the reader's
 /// membership there, kept per unit or object and user while the audit head is unchanged:
-/// memberships and objects change only with an audit entry. A missing object is not kept.
+/// memberships and objects — a missing one's creation too — change only with an audit entry.
 #[derive(Clone)]
-pub struct OwnerCache(crate::fresh::FreshMap<(i64, OwnerAndMembership)>);
+pub struct OwnerCache(crate::readcache::HeadKeyed<Option<OwnerAndMembership>>);
 
 type OwnerAndMembership = (String, Option<(String, Option<String>)>);
 
 impl Default for OwnerCache {
     fn default() -> Self {
-        OwnerCache(crate::fresh::FreshMap::new(chrono::Duration::seconds(crate::readcache::MAX_AGE_SECS), 10_000))
-    }
-}
-
-impl OwnerCache {
-    async fn kept<F, Fut>(&self, state: &AppState, key: String, lookup: F) -> AppResult<Option<OwnerAndMembership>>
-    where
-        F: FnOnce() -> Fut,
-        Fut: std::future::Future<Output = AppResult<Option<OwnerAndMembership>>>,
-    {
-        let head = state.audit_head.current(&state.db).await?;
-        let now = state.clock.now();
-        if let Some((h, hit)) = self.0.get(&key, now) {
-            if h == head {
-                return Ok(Some(hit));
-            }
-        }
-        let found = lookup().await?;
-        if let Some(f) = &found {
-            self.0.put(&key, (head, f.clone()), now);
-        }
-        Ok(found)
+        OwnerCache(crate::readcache::HeadKeyed::new(chrono::Duration::seconds(crate::readcache::MAX_AGE_SECS), 10_000))
     }
 }
 

@@ -127,11 +127,7 @@ fn links_from(s: &RouteSpec, specs: &[RouteSpec]) -> Vec<(String, utoipa::openap
         return specs
             .iter()
             .filter(|t| t.path.starts_with("/api/v1/units/{unit}") && t.path.matches('{').count() == 1)
-            .map(|t| {
-                let id = operation_id(t);
-                let link = utoipa::openapi::link::LinkBuilder::new().operation_id(id.clone()).parameter("unit", "$response.body#/units/0/unit_id").build();
-                (id, link)
-            })
+            .map(|t| link_to(t, "unit", "$response.body#/units/0/unit_id"))
             .collect();
     }
     let segs: Vec<&str> = s.path.split('/').collect();
@@ -146,12 +142,14 @@ fn links_from(s: &RouteSpec, specs: &[RouteSpec]) -> Vec<(String, utoipa::openap
         .iter()
         .filter(|t| t.path == prefix || t.path.starts_with(&format!("{prefix}/")))
         .filter(|t| t.path.matches('{').count() == 1)
-        .map(|t| {
-            let id = operation_id(t);
-            let link = utoipa::openapi::link::LinkBuilder::new().operation_id(id.clone()).parameter("id", "$response.body#/id").build();
-            (id, link)
-        })
+        .map(|t| link_to(t, "id", "$response.body#/id"))
         .collect()
+}
+
+/// A link to `target`, its one path parameter taken from the answer at `from`.
+fn link_to(target: &RouteSpec, param: &str, from: &str) -> (String, utoipa::openapi::link::Link) {
+    let id = operation_id(target);
+    (id.clone(), utoipa::openapi::link::LinkBuilder::new().operation_id(id).parameter(param, from).build())
 }
 
 /// The common error body of API.md.
