@@ -4,7 +4,7 @@
 # operation, checks: no server error, documented status codes, content types, response
 # schemas (the documented error bodies) and the API.md refusal format (scripts/schemathesis_hooks.py).
 #
-#   scripts/schemathesis.sh                 # 100 cases per operation, accounts zhangwei sunli secadmin huangxin
+#   scripts/schemathesis.sh                 # 100 cases per operation, accounts zhangwei sunli xuming secadmin huangxin
 #   scripts/schemathesis.sh 1000            # the long run: 1,000 cases per operation
 #   SCHEMATHESIS_USERS="sunli" scripts/schemathesis.sh 50
 #   SCHEMATHESIS_PHASES=stateful SCHEMATHESIS_USERS=zhangwei scripts/schemathesis.sh 1000   # one phase
@@ -13,7 +13,7 @@
 # fuzzing session itself) and GET /api/v1/events (an endless event stream).
 source "$(dirname "$0")/lib.sh"
 EXAMPLES="${1:-100}"
-USERS="${SCHEMATHESIS_USERS:-zhangwei sunli secadmin huangxin}"
+USERS="${SCHEMATHESIS_USERS:-zhangwei sunli xuming secadmin huangxin}"
 PHASES="${SCHEMATHESIS_PHASES:-examples,coverage,fuzzing,stateful}"
 VENV="$HOME/.cache/yishi-schemathesis"
 OUT="$HOME/.cache/yishi-bench/schemathesis"
@@ -44,6 +44,33 @@ for user in $USERS; do
   resp="$(curl -s -D "$tmp/headers" -H 'content-type: application/json' -d "{\"username\":\"$user\",\"password\":\"$PASSWORD\"}" "$base/api/v1/session")"
   csrf="$(printf '%s' "$resp" | python3 -c 'import json,sys; print(json.load(sys.stdin)["csrf_token"])')"
   token="$(grep -i '^set-cookie: yishi_session=' "$tmp/headers" | sed -E 's/^[Ss]et-[Cc]ookie: yishi_session=([^;]*).*/\1/' | tr -d '\r')"
+  # Proposals brought to `ready` (handler → deputy → principal, R02–R05), so that the
+  # hooks' meeting creations have agenda items to schedule.
+  python3 - "$base" "$PASSWORD" "${SCHEMATHESIS_READY:-40}" <<'PY'
+import json, sys, urllib.request
+base, password, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+def session(user):
+    req = urllib.request.Request(base + "/api/v1/session", data=json.dumps({"username": user, "password": password}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req) as r:
+        cookie = r.headers["Set-Cookie"].split(";")[0]
+        return {"Cookie": cookie, "X-CSRF-Token": json.load(r)["csrf_token"], "Content-Type": "application/json"}
+def post(h, path, body):
+    with urllib.request.urlopen(urllib.request.Request(base + path, data=json.dumps(body).encode(), headers=h)) as r:
+        return json.load(r)
+handler, deputy, principal = session("xuming"), session("lina"), session("zhangwei")
+me = urllib.request.Request(base + "/api/v1/me", headers=handler)
+unit = json.load(urllib.request.urlopen(me))["units"][0]["unit_id"]
+for i in range(n):
+    pid = post(handler, f"/api/v1/units/{unit}/proposals", {
+        "category": "major_decision", "title": f"关于模糊测试准备议题{i}的请示", "flags": {},
+        "materials": {"topic": f"研究准备议题{i}", "background": "基本情况：已具备条件。",
+                      "research": "调研论证：经专家论证可行。", "recommendation": "处理建议：同意实施。"}})["id"]
+    post(handler, f"/api/v1/proposals/{pid}/submit", {})
+    post(deputy, f"/api/v1/proposals/{pid}/submission-approval", {"approve": True, "opinion": "同意"})
+    post(principal, f"/api/v1/proposals/{pid}/premeeting-decision", {"decision": "to_meeting", "reason": "提交会议"})
+print(f"{n} proposals ready for the fuzzed meetings", file=sys.stderr)
+PY
   # The demo's objects, for realistic path parameters (scripts/schemathesis_hooks.py).
   python3 - "$base" "$token" "$tmp/ids.json" <<'PY'
 import json, sys, urllib.request
@@ -58,14 +85,16 @@ def get(path):
 def items(path):
     v = get(path)
     return v.get("items", []) if isinstance(v, dict) else []
-ids = {"units": [], "users": [], "sections": [], "proposals": [], "meetings": [], "outgoing": [], "incoming": [],
+ids = {"units": [], "users": [], "sections": [], "proposals": [], "ready_proposals": [], "meetings": [], "outgoing": [], "incoming": [],
        "minutes": [], "publications": [], "archive": [], "attachments": [], "years": ["2026", "2027"], "versions": ["1", "2"]}
 for u in get("/api/v1/me").get("units", []):
     unit = u["unit_id"]
     ids["units"].append(unit)
     ids["users"] += [m.get("user_id") or m.get("id") for m in items(f"/api/v1/units/{unit}/members")]
     ids["sections"] += [s["id"] for s in items(f"/api/v1/units/{unit}/sections")]
-    ids["proposals"] += [p["id"] for p in items(f"/api/v1/units/{unit}/proposals")]
+    props = items(f"/api/v1/units/{unit}/proposals")
+    ids["proposals"] += [p["id"] for p in props]
+    ids["ready_proposals"] += [p["id"] for p in props if p.get("state") == "ready"]
     for m in items(f"/api/v1/units/{unit}/meetings"):
         ids["meetings"].append(m["id"])
         mm = get(f"/api/v1/meetings/{m['id']}")

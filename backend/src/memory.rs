@@ -1,32 +1,122 @@
 //! The process's allocator settings (issue 8: RSS ≤ 50 MB at 64 connections).
 //!
-//! glibc raises its mmap threshold to the size of the largest block freed so far. After the
-//! first sign-in frees argon2's 19 MiB, every later hash is carved from a heap arena instead
-//! of a private mapping, and each thread that hashed keeps its arena's 19 MiB: with the
-//! blocking pool's threads that grew the server to 500 MB. A fixed threshold (which also
-//! turns the dynamic adjustment off) returns every large block to the system at once, and
-//! two arenas keep the many short-lived threads (blocking pool, SQLite connections) from
-//! each holding freed memory. Measured in docs/performance.md (scenario B, server memory).
+//! The `yishi` binary allocates with jemalloc (`main.rs`, settings there). SQLite, which
+//! would otherwise allocate through glibc's `malloc`, is given jemalloc too
+//! ([`tune_allocator`]): one allocator holds the process's heap, instead of two each keeping
+//! its own freed pages. `YISHI_SQLITE_MALLOC=system` leaves SQLite on glibc's.
 //!
-//! An operator's own `GLIBC_TUNABLES=glibc.malloc.…` wins: then nothing is changed here.
+//! What still allocates through glibc (a library's C code; all of it when this module is
+//! used without the binary, as in the tests) gets fixed settings. glibc raises its mmap
+//! threshold to the size of the largest block freed so far, so after one large block is
+//! freed every later one is carved from a heap arena and stays resident in it; a fixed
+//! threshold returns every large block to the system at once, and two arenas keep
+//! short-lived threads from each holding freed memory. An operator's own
+//! `GLIBC_TUNABLES=glibc.malloc.…` wins: then glibc's settings are left alone.
 
 /// Large allocations (≥ 1 MiB) always get their own mapping, returned on free.
 pub const MMAP_THRESHOLD: i32 = 1 << 20;
 /// Heap arenas shared by all threads.
 pub const ARENA_MAX: i32 = 2;
 
-/// Applies the settings; call first thing in `main`, before any thread starts.
+/// Applies the settings; call first thing in `main`, before any thread starts and before
+/// the first database connection.
 pub fn tune_allocator() {
-    if std::env::var("GLIBC_TUNABLES").is_ok_and(|t| t.contains("glibc.malloc.")) {
-        return;
-    }
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes allocator parameters; it is called before any other
-    // thread exists, with documented parameter constants and in-range values.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
-        libc::mallopt(libc::M_ARENA_MAX, ARENA_MAX);
+    {
+        if !std::env::var("GLIBC_TUNABLES").is_ok_and(|t| t.contains("glibc.malloc.")) {
+            // SAFETY: mallopt only changes allocator parameters; it is called before any
+            // other thread exists, with documented parameter constants and in-range values.
+            unsafe {
+                libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
+                libc::mallopt(libc::M_ARENA_MAX, ARENA_MAX);
+            }
+        }
+        if std::env::var("YISHI_SQLITE_MALLOC").as_deref() != Ok("system") {
+            sqlite_heap::use_jemalloc();
+        }
     }
+}
+
+/// SQLite's memory allocator (`SQLITE_CONFIG_MALLOC`) on jemalloc.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+mod sqlite_heap {
+    use libsqlite3_sys as ffi;
+    use std::ffi::{c_int, c_void};
+    use tikv_jemalloc_sys as je;
+
+    fn size(n: c_int) -> usize {
+        usize::try_from(n).unwrap_or(0).max(1)
+    }
+    unsafe extern "C" fn x_malloc(n: c_int) -> *mut c_void {
+        // SAFETY: jemalloc's malloc, for a positive size.
+        unsafe { je::malloc(size(n)) }
+    }
+    unsafe extern "C" fn x_free(p: *mut c_void) {
+        // SAFETY: SQLite frees only what x_malloc/x_realloc returned (or null).
+        unsafe { je::free(p) }
+    }
+    unsafe extern "C" fn x_realloc(p: *mut c_void, n: c_int) -> *mut c_void {
+        // SAFETY: `p` came from x_malloc/x_realloc; SQLite never asks for size 0 here.
+        unsafe { je::realloc(p, size(n)) }
+    }
+    unsafe extern "C" fn x_size(p: *mut c_void) -> c_int {
+        if p.is_null() {
+            return 0;
+        }
+        // SAFETY: `p` is a live jemalloc allocation.
+        c_int::try_from(unsafe { je::malloc_usable_size(p) }).unwrap_or(c_int::MAX)
+    }
+    unsafe extern "C" fn x_roundup(n: c_int) -> c_int {
+        // SAFETY: nallocx only computes the size class of `n` bytes.
+        c_int::try_from(unsafe { je::nallocx(size(n), 0) }).unwrap_or(n)
+    }
+    unsafe extern "C" fn x_init(_: *mut c_void) -> c_int {
+        ffi::SQLITE_OK
+    }
+    unsafe extern "C" fn x_shutdown(_: *mut c_void) {}
+
+    struct Methods(ffi::sqlite3_mem_methods);
+    // SAFETY: the table holds only function pointers and a null pointer, never written.
+    unsafe impl Sync for Methods {}
+    static METHODS: Methods = Methods(ffi::sqlite3_mem_methods {
+        xMalloc: Some(x_malloc),
+        xFree: Some(x_free),
+        xRealloc: Some(x_realloc),
+        xSize: Some(x_size),
+        xRoundup: Some(x_roundup),
+        xInit: Some(x_init),
+        xShutdown: Some(x_shutdown),
+        pAppData: std::ptr::null_mut(),
+    });
+
+    pub fn use_jemalloc() {
+        // SAFETY: called before SQLite is initialised (no connection is open yet); SQLite
+        // copies the table. If SQLite was initialised already it answers SQLITE_MISUSE and
+        // keeps its own allocator, which is correct too.
+        let rc = unsafe { ffi::sqlite3_config(ffi::SQLITE_CONFIG_MALLOC, &raw const METHODS.0) };
+        if rc != ffi::SQLITE_OK {
+            tracing::warn!(rc, "SQLite keeps its own allocator (sqlite3_config answered {rc})");
+        }
+    }
+}
+
+/// The heap's figures now, for the debug log (`RUST_LOG=yishi::memory=debug`): what SQLite
+/// holds, what jemalloc has handed out and keeps resident, what glibc's heap holds.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn log_heap() {
+    // SAFETY: sqlite3_memory_used and mallinfo2 only read counters.
+    let (sqlite, glibc) = unsafe { (libsqlite3_sys::sqlite3_memory_used(), libc::mallinfo2()) };
+    let _ = tikv_jemalloc_ctl::epoch::advance();
+    let allocated = tikv_jemalloc_ctl::stats::allocated::read().unwrap_or(0);
+    let resident = tikv_jemalloc_ctl::stats::resident::read().unwrap_or(0);
+    tracing::debug!(
+        sqlite_kib = sqlite >> 10,
+        jemalloc_allocated_kib = allocated >> 10,
+        jemalloc_resident_kib = resident >> 10,
+        glibc_in_use_kib = glibc.uordblks >> 10,
+        glibc_free_kib = glibc.fordblks >> 10,
+        "heap"
+    );
 }
 
 /// Requests that build a large answer at once (a 100-item meeting is ≈ 90 KB of JSON and
@@ -51,6 +141,9 @@ pub fn spawn_trimmer(period: std::time::Duration) {
             tick.tick().await;
             // SAFETY: malloc_trim only releases free pages of the allocator's own heaps.
             let _ = tokio::task::spawn_blocking(|| unsafe { libc::malloc_trim(0) }).await;
+            if tracing::enabled!(tracing::Level::DEBUG) {
+                log_heap();
+            }
         }
     });
     #[cfg(not(all(target_os = "linux", target_env = "gnu")))]

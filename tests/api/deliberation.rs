@@ -575,6 +575,50 @@ async fn r08_observers_never_vote_and_written_opinions_are_not_ballots() {
     assert_eq!(rec["observers"][0], app.user_id("wuhua"));
 }
 
+/// R08 is decided where the ballot is written: a member the clerk registers as having left
+/// while the meeting is open is refused, with nothing of their ballot stored, and the
+/// ballots that arrive together with theirs are recorded all the same.
+#[tokio::test]
+async fn r08_ballot_refused_once_the_member_is_registered_as_left_and_neighbours_recorded() {
+    let app = spawn_app().await;
+    let pid = ready(&app, "xuming", body("major_decision", "年度重点工作安排", None)).await;
+    let mid = noticed_meeting(&app, "party_group", &[&pid]).await;
+    open_all(&app, &mid).await;
+    stances(&app, &mid, &pid, &[("lina", "agree"), ("wangqiang", "agree"), ("liuyang", "agree")]).await;
+    path(&app, &mid, &pid, json!({"path": "vote", "mode": "named"})).await.ok();
+    app.login("sunli")
+        .await
+        .put(&format!("/api/v1/meetings/{mid}/attendance/{}", app.user_id("chenjing")), json!({"status": "absent", "reason": "临时离会"}))
+        .await
+        .ok();
+    let url = format!("/api/v1/meetings/{mid}/items/{pid}/ballots");
+    let mut clients = Vec::new();
+    for who in ["chenjing", "lina", "wangqiang", "liuyang"] {
+        clients.push((who, app.login(who).await));
+    }
+    let (participations, ballots, audit) = (count_rows(&app, "ballot_participations").await, count_rows(&app, "ballots").await, audit_count(&app).await);
+    let handles: Vec<_> = clients
+        .into_iter()
+        .map(|(who, c)| {
+            let url = url.clone();
+            tokio::spawn(async move { (who, c.post(&url, json!({"choice": "agree"})).await) })
+        })
+        .collect();
+    for h in handles {
+        let (who, r) = h.await.unwrap();
+        if who == "chenjing" {
+            r.err("R08");
+        } else {
+            assert_eq!(r.ok()["recorded"], true, "{who}");
+        }
+    }
+    assert_eq!(count_rows(&app, "ballot_participations").await, participations + 3);
+    assert_eq!(count_rows(&app, "ballots").await, ballots + 3);
+    assert_eq!(audit_count(&app).await, audit + 3, "one entry per recorded ballot, none for the refused one");
+    let seen = app.login("zhangwei").await.get(&format!("/api/v1/meetings/{mid}")).await.ok().clone();
+    assert_eq!(item(&seen, &pid)["ballots_cast"], 3, "{}", item(&seen, &pid));
+}
+
 // ---------------------------------------------------------------- R09
 
 #[tokio::test]

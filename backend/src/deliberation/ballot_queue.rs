@@ -24,7 +24,10 @@
 //! If the group's transaction fails as a whole (a database error), each ballot of it is
 //! retried alone, so one bad ballot cannot refuse its neighbours.
 //!
-//! The checks that no concurrent change can undo (membership, attendance, recusal, the
+//! Registered attendance (R08) is asked here too, once per group and meeting: the clerk may
+//! register a departure while the meeting is open.
+//!
+//! The checks that no concurrent change can undo (membership, recusal, the
 //! principal's turn) are made by the caller before queueing (`voting::cast`).
 use super::common::{json_ids, to_json};
 use super::voting::{chair_and_clerks, lock_item, random_index, require_voting, second_ballot};
@@ -35,7 +38,7 @@ use crate::events::EventBus;
 use crate::store::entities::{attendance, ballot_participations, ballots, meeting_items, meetings, secret_tallies};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, LockType, OnConflict};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryTrait};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, QueryTrait};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -208,6 +211,18 @@ async fn write_group(db: &Db, group: &[&BallotWrite]) -> AppResult<Written> {
             Err(e) => outcomes.push(Some(Err(e))),
         }
     }
+    // R08: only members registered present vote. Asked here, inside the transaction, for the
+    // whole group at once (one statement per meeting): the clerk may register a departure
+    // while the meeting is open, and a ballot is refused before anything of it is written.
+    let absent = not_present(&*tx, receipts.iter().map(|b| **b)).await?;
+    if !absent.is_empty() {
+        for (b, outcome) in group.iter().zip(outcomes.iter_mut()) {
+            if outcome.is_none() && absent.contains(&(b.meeting.id.as_str(), b.voter_id.as_str())) {
+                *outcome = Some(Err(not_present_refusal()));
+            }
+        }
+        receipts.retain(|b| !absent.contains(&(b.meeting.id.as_str(), b.voter_id.as_str())));
+    }
     // One statement for the group's participations; a row the unique (item, voter) index
     // already holds — or that an earlier row of this group holds — is skipped, and RETURNING
     // names the receipts that were written. Rows go in (item, voter) order, so two groups
@@ -287,6 +302,37 @@ async fn write_group(db: &Db, group: &[&BallotWrite]) -> AppResult<Written> {
     let durable = tx.commit_pending().await?;
     let outcomes = outcomes.into_iter().map(|o| o.unwrap_or_else(|| Err(AppError::internal("ballot without an outcome")))).collect();
     Ok(Written { outcomes, durable: Some(durable) })
+}
+
+/// The (meeting, voter) pairs of `ballots` whose voter is not registered present (R08).
+async fn not_present<'a>(tx: &impl ConnectionTrait, ballots: impl Iterator<Item = &'a BallotWrite>) -> AppResult<std::collections::HashSet<(&'a str, &'a str)>> {
+    let mut by_meeting: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for b in ballots {
+        by_meeting.entry(b.meeting.id.as_str()).or_default().push(b.voter_id.as_str());
+    }
+    let mut absent = std::collections::HashSet::new();
+    for (meeting, mut voters) in by_meeting {
+        voters.sort_unstable();
+        voters.dedup();
+        let present: std::collections::HashSet<String> = attendance::Entity::find()
+            .select_only()
+            .column(attendance::Column::UserId)
+            .filter(attendance::Column::MeetingId.eq(meeting))
+            .filter(attendance::Column::Status.eq(AttendanceStatus::Present.as_str()))
+            .filter(attendance::Column::UserId.is_in(voters.iter().copied()))
+            .into_tuple::<String>()
+            .all(tx)
+            .await?
+            .into_iter()
+            .collect();
+        absent.extend(voters.into_iter().filter(|v| !present.contains(*v)).map(|v| (meeting, v)));
+    }
+    Ok(absent)
+}
+
+/// R08's refusal of a ballot by a member not registered present.
+pub(super) fn not_present_refusal() -> AppError {
+    AppError::rule("R08", "您未登记出席本次会议，不能投票；缺席成员可在会前提交书面意见")
 }
 
 /// The item is still being voted on, in the mode the caller checked (R11).

@@ -8,7 +8,7 @@ use crate::audit::{self, NewEntry};
 use crate::error::{AppError, AppResult};
 use crate::http::api::Ctx;
 use crate::state::AppState;
-use crate::store::entities::{attendance, ballot_participations, ballots, meeting_items, meetings, proposals, secret_tallies, statements};
+use crate::store::entities::{ballot_participations, ballots, meeting_items, meetings, proposals, secret_tallies, statements};
 use crate::trail::{self, Change};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, LockType};
@@ -463,10 +463,11 @@ pub async fn cast(state: &AppState, ctx: &Ctx, meeting_id: &str, proposal_id: &s
     let now = state.clock.now();
     // A ballot is the hot path of a meeting (every member at once). The checks that no
     // concurrent change can undo are made here, on a pooled connection: the caller's
-    // membership of the meeting (R08), recusal (R09), attendance (R08) and the principal's
-    // turn (R10: members who voted cannot take it back). The ballot is then written by the
-    // ballot queue together with those that arrive meanwhile (group commit), which reads the
-    // item again — locked on PostgreSQL — because its vote may have been closed (R11), and
+    // membership of the meeting (R08), recusal (R09) and the principal's turn (R10: members
+    // who voted cannot take it back). The ballot is then written by the ballot queue together
+    // with those that arrive meanwhile (group commit), which reads the item again — locked on
+    // PostgreSQL — because its vote may have been closed (R11), asks once per group who is
+    // registered present (R08: the clerk may register a departure during the meeting), and
     // refuses a second ballot by the unique (item, voter) index (R11, R42).
     let db = &state.db.conn;
     let mut c = ItemCtx::for_ballot(db, ctx, meeting_id, proposal_id).await?;
@@ -484,17 +485,8 @@ pub async fn cast(state: &AppState, ctx: &Ctx, meeting_id: &str, proposal_id: &s
     if c.recused.iter().any(|u| u == me) {
         return Err(AppError::rule("R09", "您对该议题须回避，不参加表决"));
     }
-    let mine_present = attendance::Entity::find()
-        .filter(attendance::Column::MeetingId.eq(meeting_id))
-        .filter(attendance::Column::UserId.eq(me))
-        .filter(attendance::Column::Status.eq(AttendanceStatus::Present.as_str()))
-        .one(db)
-        .await?
-        .is_some();
-    if !mine_present {
-        return Err(AppError::rule("R08", "您未登记出席本次会议，不能投票；缺席成员可在会前提交书面意见"));
-    }
-    // R11: an earlier ballot is refused by the writer (the unique index), not asked here.
+    // R08 (registered present) and R11 (an earlier ballot, by the unique index) are decided
+    // by the writer, inside the transaction that records the ballot.
     // R10: in a named vote the principal votes last.
     let mode: VoteMode = c.item.mode.as_deref().unwrap_or("named").parse()?;
     let is_principal = ctx.has(Role::Principal) || c.m.chair_id.as_deref() == Some(me);
