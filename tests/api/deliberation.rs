@@ -484,6 +484,27 @@ async fn path_and_decide_consensus(app: &TestApp, mid: &str, pid: &str) {
     assert_eq!(r.ok()["proposal_state"], "decided");
 }
 
+/// Found by schemathesis' stateful phase (session 7): a meeting's materials are refused by
+/// R07 before the notice (422 with the rule's ID), and the OpenAPI document must say so.
+#[tokio::test]
+async fn r07_materials_refusal_before_the_notice_is_documented_in_openapi() {
+    let app = spawn_app().await;
+    let pid = ready(&app, "xuming", body("major_decision", "年度重点工作安排", None)).await;
+    let clerk = app.login("sunli").await;
+    let starts_at = (app.state.clock.now() + chrono::Duration::days(14)).to_rfc3339();
+    let m = clerk
+        .post(&format!("/api/v1/units/{}/meetings", app.unit()), json!({"type": "party_group", "title": "党组会议", "starts_at": starts_at, "location": "三楼会议室", "agenda": [pid], "attendees": []}))
+        .await
+        .ok()
+        .clone();
+    let r = app.login("liuyang").await.get(&format!("/api/v1/meetings/{}/materials", m["id"].as_str().unwrap())).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    r.err("R07");
+    let doc = app.anon().get("/api/openapi.json").await;
+    let responses = &doc.ok()["paths"]["/api/v1/meetings/{id}/materials"]["get"]["responses"];
+    assert!(responses["422"].is_object(), "materials document 422: {responses}");
+}
+
 // ---------------------------------------------------------------- R08
 
 #[tokio::test]

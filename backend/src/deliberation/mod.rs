@@ -53,7 +53,7 @@ pub fn routes(api: Api) -> Api {
         .add(get("/api/v1/units/{unit}/meetings", Guard::unit("meeting", "read"), "会议列表（本人参加的；办公室、主要领导、纪检监察全部）"), list_meetings)
         .add(get("/api/v1/meetings/{id}", Guard::object(M, "id", "meeting", "read"), "会议详情：议程、出席、法定人数、各议题审议情况"), get_meeting)
         .add(post("/api/v1/meetings/{id}/notice", Guard::object(M, "id", "meeting", "manage"), "发出会议通知（至少提前1个工作日，R06）").body::<Notice>(), send_notice)
-        .add(get("/api/v1/meetings/{id}/materials", Guard::object(M, "id", "meeting", "read"), "会商材料（仅与会人员和纪检监察，会后收回，查阅留痕，R07）"), get_materials)
+        .add(get("/api/v1/meetings/{id}/materials", Guard::object(M, "id", "meeting", "read"), "会商材料（仅与会人员和纪检监察，会后收回，查阅留痕，R07）").refused_by_rule(), get_materials)
         .add(put("/api/v1/meetings/{id}/attendance/{user}", Guard::object(M, "id", "meeting", "manage"), "登记应到会成员出席情况（R08）").body::<AttendanceIn>(), set_attendance)
         .add(post("/api/v1/meetings/{id}/observers", Guard::object(M, "id", "meeting", "manage"), "登记列席人员（不参加表决，R08）").body::<ObserverIn>(), add_observer)
         .add(post("/api/v1/meetings/{id}/written-opinions", Guard::object(M, "id", "meeting", "opinion"), "缺席成员会前提交书面意见（不计入表决，R08）").body::<WrittenOpinionIn>(), add_written_opinion)

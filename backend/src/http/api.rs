@@ -79,11 +79,18 @@ pub struct RouteSpec {
     pub body_schema: Option<fn(utoipa::openapi::ComponentsBuilder) -> (utoipa::openapi::ComponentsBuilder, String)>,
     /// The query parameters, for the OpenAPI document.
     pub query_params: Option<fn() -> Vec<utoipa::openapi::path::Parameter>>,
+    /// A read a rule may refuse (422 with the rule's ID), for the OpenAPI document.
+    pub refused_by_rule: bool,
 }
 
 impl RouteSpec {
     pub fn new(method: Method, path: &'static str, guard: Guard, summary: &'static str) -> RouteSpec {
-        RouteSpec { method, path, guard, summary, body_schema: None, query_params: None }
+        RouteSpec { method, path, guard, summary, body_schema: None, query_params: None, refused_by_rule: false }
+    }
+    /// Documents that a rule may refuse this read (422, the rule's ID as the error code).
+    pub fn refused_by_rule(mut self) -> RouteSpec {
+        self.refused_by_rule = true;
+        self
     }
     /// Documents the JSON request body in the OpenAPI document.
     pub fn body<T: utoipa::ToSchema>(mut self) -> RouteSpec {

@@ -79,6 +79,8 @@ pub fn document(specs: &[RouteSpec]) -> utoipa::openapi::OpenApi {
             op = op
                 .response("409", err("版本冲突或已处理（conflict）"))
                 .response("422", err("输入无效或被规则拒绝（invalid / 规则编号）"));
+        } else if s.refused_by_rule {
+            op = op.response("422", err("被规则拒绝（规则编号，如 R07），或查询参数无效（invalid）"));
         } else if s.query_params.is_some() || has_value_path_param(s.path) {
             // Query parameters and path values (a year, a version number) are validated: a
             // malformed or unknown one is refused with the field named.
