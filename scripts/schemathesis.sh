@@ -46,7 +46,7 @@ for user in $USERS; do
   token="$(grep -i '^set-cookie: yishi_session=' "$tmp/headers" | sed -E 's/^[Ss]et-[Cc]ookie: yishi_session=([^;]*).*/\1/' | tr -d '\r')"
   # Proposals brought to `ready` (handler → deputy → principal, R02–R05), so that the
   # hooks' meeting creations have agenda items to schedule.
-  python3 - "$base" "$PASSWORD" "${SCHEMATHESIS_READY:-40}" <<'PY'
+  python3 - "$base" "$PASSWORD" "${SCHEMATHESIS_READY:-100}" <<'PY'
 import json, sys, urllib.request
 base, password, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 def session(user):
