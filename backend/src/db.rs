@@ -93,10 +93,8 @@ impl Db {
             // checkpoint, which runs inside the commit that takes the WAL past 1,000 pages and
             // holds the writer lock while it copies pages and fsyncs the database file.
             let autocheckpoint = if sqlite_file(url).is_some() { "0" } else { "1000" };
-            // Prepared statements kept per connection (sqlx's default is 100). A statement
-            // with a long `IN (…)` list is tens of KB of SQLite's memory, and a meeting's
-            // pages prepare many: with 100 kept, the eight connections held 20 MB.
-            // YISHI_SQLITE_STATEMENTS overrides (docs/operations.md).
+            // Prepared statements kept per connection: [`SQLITE_STATEMENTS`] unless
+            // YISHI_SQLITE_STATEMENTS says otherwise (docs/operations.md).
             let statements: usize = std::env::var("YISHI_SQLITE_STATEMENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(SQLITE_STATEMENTS);
             opts.map_sqlx_sqlite_opts(move |o| {
                 o.statement_cache_capacity(statements)
@@ -272,9 +270,10 @@ async fn checkpoint(conn: &DatabaseConnection) -> AppResult<i64> {
 /// file over.
 const WAL_RESET_FRAMES: i64 = 16384;
 
-/// Prepared statements kept per SQLite connection (`Db::connect`); the hot paths use a few
-/// each. Scenario B at 100 and 24: 4,163 and 4,435 ballots/s, peak RSS 83 and 73 MiB
-/// (docs/performance.md, "Allocator").
+/// Prepared statements kept per SQLite connection (`Db::connect`; sqlx's default is 100). The
+/// hot paths use a few each; a meeting's pages prepare many, some with long `IN (…)` lists.
+/// Scenario B at 100 and 24: 4,163 and 4,435 ballots/s, peak RSS 83 and 73 MiB
+/// (docs/performance.md, "Allocator and memory").
 const SQLITE_STATEMENTS: usize = 24;
 
 /// How often [`checkpointer`] copies the WAL into the database file.

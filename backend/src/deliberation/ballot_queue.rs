@@ -331,7 +331,7 @@ async fn not_present<'a>(tx: &impl ConnectionTrait, ballots: impl Iterator<Item 
 }
 
 /// R08's refusal of a ballot by a member not registered present.
-pub(super) fn not_present_refusal() -> AppError {
+fn not_present_refusal() -> AppError {
     AppError::rule("R08", "您未登记出席本次会议，不能投票；缺席成员可在会前提交书面意见")
 }
 
