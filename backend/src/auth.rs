@@ -43,7 +43,11 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 /// here instead of multiplying memory and stalling every other request.
 fn argon2_permits() -> &'static tokio::sync::Semaphore {
     static P: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    P.get_or_init(|| tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())))
+    P.get_or_init(|| {
+        // YISHI_HASH_PARALLEL overrides the number (docs/operations.md).
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        tokio::sync::Semaphore::new(std::env::var("YISHI_HASH_PARALLEL").ok().and_then(|v| v.parse().ok()).filter(|n| *n >= 1).unwrap_or(cores))
+    })
 }
 
 async fn on_argon2_pool<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {

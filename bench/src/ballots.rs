@@ -4,7 +4,7 @@
 //! two agreeing statements per item and the chair's named vote; then the members vote.
 use crate::client::Session;
 use crate::load::{self, Op, Stats};
-use crate::report::{self, Machine, Section, ratio};
+use crate::report::{self, Machine, Section, ratio, thousands};
 use crate::run::{Ceil, MemWatch, Opts, mib};
 use crate::{scenarios, seed, server};
 use anyhow::{Context, Result, anyhow};
@@ -316,7 +316,15 @@ pub async fn step(o: &Opts, ceil: &Ceil) -> Result<()> {
             Some(_) => ("`pgbench -N` tps", ceil.pgbench_n),
         };
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        let cpu_bound = cores as f64 * 1000.0 / (cap.server_cpu_ms + cap.client_cpu_ms).max(1e-6);
+        // Everything a ballot costs this machine: yishi, the load generator and, on
+        // PostgreSQL, the database server's own processes.
+        let cpu_total = cap.server_cpu_ms + cap.client_cpu_ms + cap.db_cpu_ms;
+        let cpu_bound = cores as f64 * 1000.0 / cpu_total.max(1e-6);
+        // The target's rate, and so its CPU budget per ballot on these cores.
+        let needed = match pg {
+            None => TARGET_RATE,
+            Some(_) => 0.5 * ceil.pgbench_n,
+        };
         let target_met = match pg {
             None => cap.throughput >= TARGET_RATE && paced.p99_ms <= TARGET_P99_MS && paced.target_rate >= TARGET_RATE,
             Some(_) => ceil.pgbench_n > 0.0 && cap.throughput >= 0.5 * ceil.pgbench_n,
@@ -327,8 +335,8 @@ pub async fn step(o: &Opts, ceil: &Ceil) -> Result<()> {
              | ballots paced at {:.0}/s: p50 / p99 (CO-corrected) | {:.1} ms / {:.1} ms | trivial handler p99 {:.2} ms | — | p99 ≤ 25 ms at ≥ 3,000/s | {} |\n\
              | ballots: errors | {} (capacity) + {} (paced) | — | — | 0 | {} |\n\
              | every acknowledged ballot stored once | {} | — | — | yes | {} |\n\
-             | CPU per ballot: server / load generator | {:.2} ms / {:.2} ms | trivial request {:.3} ms / {:.3} ms | — | — | — |\n\
-             | CPU-bound ballots/s on {} dedicated cores (cores ÷ CPU per ballot) | {:.0} | — | — | ≥ 3,000/s | {} |\n\
+             | CPU per ballot: yishi / database server / load generator | {:.2} ms / {:.2} ms / {:.2} ms | trivial request {:.3} ms / — / {:.3} ms | — | — | — |\n\
+             | CPU-bound ballots/s on {} dedicated cores (cores ÷ all CPU per ballot) | {:.0} | — | — | ≥ {}/s (CPU budget {:.2} ms per ballot) | {} |\n\
              | open the meeting (GET /meetings/{{id}}): capacity, p99 | {:.0} req/s, {:.1} ms | {:.0} req/s (trivial) | {} | — | — |\n\
              | sign-in of {} members at once: p50 / p99 | {:.0} ms / {:.0} ms | — | — | — | — |\n\
              | server memory: peak VmHWM / steady VmRSS | {:.1} / {:.1} MiB | — | — | ≤ 50 MB | {} |\n\n",
@@ -353,12 +361,15 @@ pub async fn step(o: &Opts, ceil: &Ceil) -> Result<()> {
             if all_stored { "yes" } else { "**no**" },
             if all_stored { "yes" } else { "**no**" },
             cap.server_cpu_ms,
+            cap.db_cpu_ms,
             cap.client_cpu_ms,
             ceil.trivial_server_cpu_ms,
             ceil.trivial_client_cpu_ms,
             cores,
             cpu_bound,
-            if cpu_bound >= TARGET_RATE { "yes" } else { "**no**" },
+            thousands(needed.round() as usize),
+            cores as f64 * 1000.0 / needed.max(1.0),
+            if cpu_bound >= needed { "yes" } else { "**no**" },
             open.throughput,
             open.p99_ms,
             ceil.trivial_rps,

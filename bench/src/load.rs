@@ -38,6 +38,10 @@ pub struct Stats {
     /// Load generator CPU per successful operation, ms.
     #[serde(default)]
     pub client_cpu_ms: f64,
+    /// CPU of this machine's PostgreSQL server (every `postgres` process) per successful
+    /// operation, ms: 0 on SQLite, which runs inside the server.
+    #[serde(default)]
+    pub db_cpu_ms: f64,
 }
 
 /// Runs a measurement and adds the CPU the server (`pid`) and this load generator spent
@@ -45,12 +49,16 @@ pub struct Stats {
 pub async fn with_cpu(pid: u32, run: impl std::future::Future<Output = Stats>) -> Stats {
     let s0 = crate::server::cpu_seconds(pid).unwrap_or(0.0);
     let c0 = crate::server::cpu_seconds(std::process::id()).unwrap_or(0.0);
+    let d0 = crate::server::postgres_cpu_seconds();
     let mut st = run.await;
     let s1 = crate::server::cpu_seconds(pid).unwrap_or(0.0);
     let c1 = crate::server::cpu_seconds(std::process::id()).unwrap_or(0.0);
+    let d1 = crate::server::postgres_cpu_seconds();
     let n = st.ok.max(1) as f64;
     st.server_cpu_ms = (s1 - s0) * 1000.0 / n;
     st.client_cpu_ms = (c1 - c0) * 1000.0 / n;
+    // Backends that ended during the run take their CPU with them: never below zero.
+    st.db_cpu_ms = ((d1 - d0) * 1000.0 / n).max(0.0);
     st
 }
 
@@ -87,6 +95,7 @@ impl Stats {
             max_ms: lat_us.last().map(|v| *v as f64 / 1000.0).unwrap_or(0.0),
             server_cpu_ms: 0.0,
             client_cpu_ms: 0.0,
+            db_cpu_ms: 0.0,
         }
     }
 
@@ -97,7 +106,7 @@ impl Stats {
             format!(" errors={} {:?}", self.errors, self.error_kinds)
         };
         format!(
-            "{:<28} users={:<3} rate={:<7.0} ok={:<7} {:>9.1}/s  p50={:.2}ms p90={:.2}ms p99={:.2}ms max={:.1}ms cpu/op server={:.3}ms client={:.3}ms{}",
+            "{:<28} users={:<3} rate={:<7.0} ok={:<7} {:>9.1}/s  p50={:.2}ms p90={:.2}ms p99={:.2}ms max={:.1}ms cpu/op server={:.3}ms db={:.3}ms client={:.3}ms{}",
             self.label,
             self.users,
             self.target_rate,
@@ -108,6 +117,7 @@ impl Stats {
             self.p99_ms,
             self.max_ms,
             self.server_cpu_ms,
+            self.db_cpu_ms,
             self.client_cpu_ms,
             errs
         )
@@ -231,6 +241,7 @@ pub fn median(runs: &[Stats]) -> Stats {
         max_ms: med(&|s| s.max_ms),
         server_cpu_ms: med(&|s| s.server_cpu_ms),
         client_cpu_ms: med(&|s| s.client_cpu_ms),
+        db_cpu_ms: med(&|s| s.db_cpu_ms),
     }
 }
 

@@ -4,7 +4,7 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use yishi_bench::report::{self, Machine, Section};
+use yishi_bench::report::{self, Machine, Section, thousands};
 use yishi_bench::{crash, run, server, tamper};
 
 #[derive(Parser)]
@@ -549,15 +549,3 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-/// 1000000 → "1,000,000".
-fn thousands(n: usize) -> String {
-    let d = n.to_string();
-    let mut out = String::new();
-    for (i, c) in d.chars().enumerate() {
-        if i > 0 && (d.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}

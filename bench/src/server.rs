@@ -148,13 +148,25 @@ pub fn cpu_seconds(pid: u32) -> Option<f64> {
     Some(ticks / clock_ticks())
 }
 
+/// CPU seconds (user + system) of every `postgres` process on this machine now: the
+/// PostgreSQL server's cost, which `cpu_seconds` of yishi's own process does not include.
+pub fn postgres_cpu_seconds() -> f64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else { return 0.0 };
+    dir.filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()))
+        .filter(|pid| std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "postgres"))
+        .filter_map(cpu_seconds)
+        .sum()
+}
+
 fn clock_ticks() -> f64 {
-    std::process::Command::new("getconf")
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| std::process::Command::new("getconf")
         .arg("CLK_TCK")
         .output()
         .ok()
         .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse::<f64>().ok())
-        .unwrap_or(100.0)
+        .unwrap_or(100.0))
 }
 
 /// A fresh database: a SQLite file in `dir`, or a new PostgreSQL database on the server

@@ -160,3 +160,42 @@ async fn r42_random_concurrent_ballots_approvals_signoffs_keep_invariants() {
     assert!(sent > 100 && acked > 0 && acked <= 12, "{}", rep.summary());
     assert!(rep.by_kind.get("signoff").is_some_and(|s| s.1 >= 1), "{}", rep.summary());
 }
+
+/// Issue 8 (RSS ≤ 50 MB): the SQLite pool the server runs on has the measured memory
+/// settings on every connection it hands out — four connections, a 512 KiB page cache each —
+/// and a write and the reads beside it still work with all four busy at once.
+#[tokio::test]
+async fn sqlite_pool_runs_on_four_connections_with_a_small_page_cache() {
+    let app = spawn_app().await;
+    if !app.state.db.is_sqlite() {
+        return;
+    }
+    let pool = app.db().get_sqlite_connection_pool();
+    assert_eq!(pool.options().get_max_connections(), 4);
+    // Hold every connection at once, so each one's settings are seen, not one's four times.
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        held.push(pool.acquire().await.expect("a pooled connection"));
+    }
+    for c in held.iter_mut() {
+        let (kib,): (i64,) = sea_orm::sqlx::query_as("PRAGMA cache_size")
+            .fetch_one(&mut **c)
+            .await
+            .unwrap();
+        assert_eq!(kib, -512, "cache_size on a pooled connection");
+    }
+    drop(held);
+    // The server still answers a write and the reads around it.
+    let c = app.login("xuming").await;
+    let before = count_rows(&app, "proposals").await;
+    let body = json!({
+        "category": "major_decision", "title": "连接池测试议题", "flags": {},
+        "materials": {"topic": "研究连接池", "background": "基本情况。", "research": "调研论证。", "recommendation": "处理建议。"},
+    });
+    let path = format!("/api/v1/units/{}/proposals", app.unit());
+    let (w, r1, r2) = tokio::join!(c.post(&path, body), c.get("/api/v1/me"), c.get(&path));
+    assert_eq!(w.ok()["state"], "draft");
+    r1.ok();
+    r2.ok();
+    assert_eq!(count_rows(&app, "proposals").await, before + 1);
+}
