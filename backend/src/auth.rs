@@ -44,9 +44,8 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 fn argon2_permits() -> &'static tokio::sync::Semaphore {
     static P: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
     P.get_or_init(|| {
-        // YISHI_HASH_PARALLEL overrides the number (docs/operations.md).
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        tokio::sync::Semaphore::new(std::env::var("YISHI_HASH_PARALLEL").ok().and_then(|v| v.parse().ok()).filter(|n| *n >= 1).unwrap_or(cores))
+        tokio::sync::Semaphore::new(crate::config::tuning("YISHI_HASH_PARALLEL", cores, 1..=usize::MAX))
     })
 }
 

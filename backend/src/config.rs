@@ -64,3 +64,9 @@ impl Config {
         })
     }
 }
+
+/// A tuning setting from the environment (docs/operations.md, "Memory"): `name`'s value when
+/// it parses and lies in `valid`, otherwise `default`.
+pub fn tuning<T: std::str::FromStr + PartialOrd>(name: &str, default: T, valid: std::ops::RangeInclusive<T>) -> T {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).filter(|v| valid.contains(v)).unwrap_or(default)
+}

@@ -90,7 +90,7 @@ impl Db {
             // Connections and the page cache of each: [`SQLITE_CONNECTIONS`] and
             // [`SQLITE_CACHE_KIB`] unless YISHI_SQLITE_CONNECTIONS / YISHI_SQLITE_CACHE_KIB say
             // otherwise (docs/operations.md).
-            let connections: u32 = std::env::var("YISHI_SQLITE_CONNECTIONS").ok().and_then(|v| v.parse().ok()).filter(|n| *n >= 2).unwrap_or(SQLITE_CONNECTIONS);
+            let connections = crate::config::tuning("YISHI_SQLITE_CONNECTIONS", SQLITE_CONNECTIONS, 2..=u32::MAX);
             opts.max_connections(connections).min_connections(1);
             let sync = if sqlite_file(url).is_some() { SqliteSynchronous::Normal } else { SqliteSynchronous::Full };
             // A file database is checkpointed by `checkpointer`, not by SQLite's automatic
@@ -99,8 +99,8 @@ impl Db {
             let autocheckpoint = if sqlite_file(url).is_some() { "0" } else { "1000" };
             // Prepared statements kept per connection: [`SQLITE_STATEMENTS`] unless
             // YISHI_SQLITE_STATEMENTS says otherwise (docs/operations.md).
-            let statements: usize = std::env::var("YISHI_SQLITE_STATEMENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(SQLITE_STATEMENTS);
-            let cache_kib: u32 = std::env::var("YISHI_SQLITE_CACHE_KIB").ok().and_then(|v| v.parse().ok()).unwrap_or(SQLITE_CACHE_KIB);
+            let statements = crate::config::tuning("YISHI_SQLITE_STATEMENTS", SQLITE_STATEMENTS, 0..=usize::MAX);
+            let cache_kib = crate::config::tuning("YISHI_SQLITE_CACHE_KIB", SQLITE_CACHE_KIB, 0..=u32::MAX);
             opts.map_sqlx_sqlite_opts(move |o| {
                 o.statement_cache_capacity(statements)
                     .pragma("cache_size", format!("-{cache_kib}"))

@@ -327,7 +327,7 @@ pub async fn step(o: &Opts, ceil: &Ceil) -> Result<()> {
         };
         let target_met = match pg {
             None => cap.throughput >= TARGET_RATE && paced.p99_ms <= TARGET_P99_MS && paced.target_rate >= TARGET_RATE,
-            Some(_) => ceil.pgbench_n > 0.0 && cap.throughput >= 0.5 * ceil.pgbench_n,
+            Some(_) => ceil.pgbench_n > 0.0 && cap.throughput >= needed,
         };
         body += &format!(
             "### {name}\n\n| figure | value | ceiling | ratio | target | met |\n| --- | ---: | ---: | ---: | --- | --- |\n\

@@ -88,7 +88,7 @@ impl BallotQueue {
         let (tx, rx) = mpsc::unbounded_channel();
         let rx: Receiver = Arc::new(Mutex::new(rx));
         // YISHI_BALLOT_WRITERS overrides the number on PostgreSQL (docs/operations.md).
-        let pg_writers = std::env::var("YISHI_BALLOT_WRITERS").ok().and_then(|v| v.parse().ok()).filter(|n| (1..=32).contains(n)).unwrap_or(PG_WRITERS);
+        let pg_writers = crate::config::tuning("YISHI_BALLOT_WRITERS", PG_WRITERS, 1..=32);
         let writers = if db.is_sqlite() { 1 } else { pg_writers };
         let counts = LiveCounts { db: db.clone(), events, counting: Arc::default() };
         for _ in 0..writers {
