@@ -278,8 +278,11 @@ pub async fn step(o: &Opts, ceil: &Ceil) -> Result<()> {
     let mut body = String::new();
     let mut data = serde_json::Map::new();
     let dbs: Vec<(&str, Option<&str>, f64)> = {
-        let mut v = vec![("SQLite", None, ceil.sqlite_commit_n.max(ceil.sqlite_commit_1))];
-        if let Some(pg) = o.pg.as_deref() {
+        let mut v = Vec::new();
+        if o.wants_db("b", "sqlite") {
+            v.push(("SQLite", None, ceil.sqlite_commit_n.max(ceil.sqlite_commit_1)));
+        }
+        if let Some(pg) = o.pg.as_deref().filter(|_| o.wants_db("b", "pg")) {
             v.push(("PostgreSQL", Some(pg), ceil.pgbench_n));
         }
         v

@@ -40,7 +40,8 @@ enum Cmd {
         /// Concurrent users (one connection each).
         #[arg(long, default_value_t = 64)]
         users: usize,
-        /// Only these steps (comma-separated: ceilings,authz,q,b,r).
+        /// Only these steps (comma-separated: ceilings,authz,q,b,r,pdf; b-sqlite or b-pg runs B
+        /// on one database only).
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
     },

@@ -21,8 +21,14 @@ pub struct Opts {
 }
 
 impl Opts {
+    /// Is the step wanted (`--only b`, or `--only b-pg` for one database of it)?
     pub fn wants(&self, what: &str) -> bool {
-        self.only.is_empty() || self.only.iter().any(|o| o == what)
+        self.only.is_empty() || self.only.iter().any(|o| o == what || o.strip_prefix(what).is_some_and(|r| r.starts_with('-')))
+    }
+    /// Is the step wanted on this database (`sqlite` or `pg`): `--only b` runs both,
+    /// `--only b-pg` PostgreSQL only.
+    pub fn wants_db(&self, what: &str, db: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|o| o == what || *o == format!("{what}-{db}"))
     }
     pub fn dur_pub(&self) -> Duration {
         self.dur()
