@@ -7,7 +7,7 @@ use crate::store::entities::{audit_head, audit_log};
 use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
     ColumnTrait,
 };
 use serde::Serialize;
@@ -189,17 +189,29 @@ pub async fn append_many(tx: &impl ConnectionTrait, entries: Vec<(DateTime<Utc>,
         rows.push(audit_log::ActiveModel::from(m));
     }
     // Bound parameters per statement stay far below SQLite's and PostgreSQL's limits.
-    for chunk in rows.chunks(256) {
+    let mut chunks: Vec<&[audit_log::ActiveModel]> = rows.chunks(256).collect();
+    let last = chunks.pop().unwrap_or_default();
+    for chunk in chunks {
         audit_log::Entity::insert_many(chunk.to_vec()).exec_without_returning(tx).await?;
     }
-    let updated = audit_head::Entity::update_many()
+    let move_head = audit_head::Entity::update_many()
         .col_expr(audit_head::Column::Seq, seq.into())
         .col_expr(audit_head::Column::Hash, hash.into())
         .filter(audit_head::Column::Id.eq(1))
-        .filter(audit_head::Column::Seq.eq(head.seq))
-        .exec(tx)
-        .await?;
-    if updated.rows_affected != 1 {
+        .filter(audit_head::Column::Seq.eq(head.seq));
+    let updated = if tx.get_database_backend() == DbBackend::Postgres {
+        // One statement for the last rows and the head (`WITH ins AS (INSERT …) UPDATE
+        // audit_head …`): the group commits of ballots move the head once per group, and
+        // each statement costs PostgreSQL a round trip.
+        use sea_orm::sea_query::PostgresQueryBuilder;
+        let insert = audit_log::Entity::insert_many(last.to_vec()).into_query().build(PostgresQueryBuilder);
+        let update = move_head.into_query().build(PostgresQueryBuilder);
+        tx.execute_raw(crate::db::pg_with(vec![("ins", insert)], update)).await?.rows_affected()
+    } else {
+        audit_log::Entity::insert_many(last.to_vec()).exec_without_returning(tx).await?;
+        move_head.exec(tx).await?.rows_affected
+    };
+    if updated != 1 {
         return Err(AppError::conflict("审计日志并发写入冲突，请重试（audit chain race）"));
     }
     Ok(seq)

@@ -1305,3 +1305,35 @@ async fn r04_backup_of_an_absent_deputy_approves_on_their_behalf() {
     assert_eq!(e["actor_id"], app.user_id("wangqiang"));
     assert_eq!(e["on_behalf_of"], app.user_id("lina"));
 }
+
+/// The ballot route's gate reads the meeting's unit, the caller's membership there and the
+/// item in one statement (`Scope::Preload`, `voting::preload_ballot`). A member of another
+/// unit, an unknown meeting and a proposal that is not on the agenda all answer 404, and
+/// nothing is stored; the unit's own member then votes through the same statement.
+#[tokio::test]
+async fn r08_ballot_gate_answers_404_outside_the_unit_and_for_items_not_on_the_agenda() {
+    let app = spawn_app().await;
+    let pid = ready(&app, "xuming", body("large_fund", "资金", Some("300000.00"))).await;
+    let elsewhere = ready(&app, "xuming", body("large_fund", "另一项资金", Some("200000.00"))).await;
+    let mid = noticed_meeting(&app, "party_group", &[&pid]).await;
+    attend(&app, &mid, &["zhangwei", "lina", "wangqiang", "liuyang"]).await;
+    app.login("sunli").await.post(&format!("/api/v1/meetings/{mid}/open"), json!({})).await.ok();
+    stances(&app, &mid, &pid, &[("lina", "agree"), ("wangqiang", "agree"), ("liuyang", "agree")]).await;
+    path(&app, &mid, &pid, json!({"path": "vote", "mode": "named"})).await.ok();
+    yishi::demo::seed_org(&app.state.db, app.state.clock.now(), "乙").await.unwrap();
+    app.state.authz.reload(app.db()).await.unwrap();
+    // Signed in first: a sign-in is audited too.
+    let outsider = app.login("lina乙").await;
+    let lina = app.login("lina").await;
+    let (before, audit_before) = (count_rows(&app, "ballot_participations").await, count_rows(&app, "audit_log").await);
+    // A leadership member of the other unit holds the ballot permission there, not here.
+    let vote = |m: &str, p: &str| format!("/api/v1/meetings/{m}/items/{p}/ballots");
+    outsider.post(&vote(&mid, &pid), json!({"choice": "agree"})).await.err("not_found");
+    lina.post(&vote("no-such-meeting", &pid), json!({"choice": "agree"})).await.err("not_found");
+    lina.post(&vote(&mid, &elsewhere), json!({"choice": "agree"})).await.err("not_found");
+    assert_eq!(count_rows(&app, "ballot_participations").await, before);
+    assert_eq!(count_rows(&app, "audit_log").await, audit_before);
+    let receipt = lina.post(&vote(&mid, &pid), json!({"choice": "agree"})).await.ok().clone();
+    assert_eq!(receipt["recorded"], true);
+    assert_eq!(count_rows(&app, "ballot_participations").await, before + 1);
+}

@@ -24,8 +24,8 @@
 //! If the group's transaction fails as a whole (a database error), each ballot of it is
 //! retried alone, so one bad ballot cannot refuse its neighbours.
 //!
-//! Registered attendance (R08) is asked here too, once per group and meeting: the clerk may
-//! register a departure while the meeting is open.
+//! Registered attendance (R08) is decided here too, by the statement that writes the
+//! participations: the clerk may register a departure while the meeting is open.
 //!
 //! The checks that no concurrent change can undo (membership, recusal, the
 //! principal's turn) are made by the caller before queueing (`voting::cast`).
@@ -38,7 +38,7 @@ use crate::events::EventBus;
 use crate::store::entities::{attendance, ballot_participations, ballots, meeting_items, meetings, secret_tallies};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, LockType, OnConflict};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, QueryTrait};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -107,8 +107,10 @@ impl BallotQueue {
     }
 }
 
-/// Concurrent group writers on PostgreSQL (2: 1,338 ballots/s, 4: ≈1,370, 8: 1,591 in one bench run each).
-const PG_WRITERS: usize = 8;
+/// Concurrent group writers on PostgreSQL. Groups meet at the audit head, so more writers
+/// mostly make smaller groups: scenario B's capacity on 2 cores (session 9, one run each)
+/// was 1,813 ballots/s with 2 writers, 2,418–2,473 with 4 (3 runs), 2,057–2,158 with 8 (3 runs).
+const PG_WRITERS: usize = 4;
 
 /// Takes the ballots waiting now (at least one, at most [`MAX_GROUP`]); `None` once the
 /// queue is closed.
@@ -211,39 +213,27 @@ async fn write_group(db: &Db, group: &[&BallotWrite]) -> AppResult<Written> {
             Err(e) => outcomes.push(Some(Err(e))),
         }
     }
-    // R08: only members registered present vote. Asked here, inside the transaction, for the
-    // whole group at once (one statement per meeting): the clerk may register a departure
-    // while the meeting is open, and a ballot is refused before anything of it is written.
-    let absent = not_present(&*tx, receipts.iter().map(|b| **b)).await?;
-    if !absent.is_empty() {
-        for (b, outcome) in group.iter().zip(outcomes.iter_mut()) {
-            if outcome.is_none() && absent.contains(&(b.meeting.id.as_str(), b.voter_id.as_str())) {
-                *outcome = Some(Err(not_present_refusal()));
-            }
-        }
-        receipts.retain(|b| !absent.contains(&(b.meeting.id.as_str(), b.voter_id.as_str())));
-    }
-    // One statement for the group's participations; a row the unique (item, voter) index
-    // already holds — or that an earlier row of this group holds — is skipped, and RETURNING
-    // names the receipts that were written. Rows go in (item, voter) order, so two groups
-    // on PostgreSQL wait for each other's index entries in one order and never deadlock.
+    // One statement for the group's participations, which also decides R08 for each: a row
+    // is inserted only if its voter is registered present (the clerk may register a departure
+    // while the meeting is open), and a row the unique (item, voter) index already holds — or
+    // that an earlier row of this group holds — is skipped (R11, R42). RETURNING names the
+    // receipts that were written. Rows go in (item, voter) order, so two groups on PostgreSQL
+    // wait for each other's index entries in one order and never deadlock.
     receipts.sort_by(|a, b| (&a.item_id, &a.voter_id, &a.receipt_id).cmp(&(&b.item_id, &b.voter_id, &b.receipt_id)));
     let mut recorded = std::collections::HashSet::new();
     if !receipts.is_empty() {
-        let rows = receipts.iter().map(|b| ballot_participations::ActiveModel {
-            id: Set(b.receipt_id.clone()),
-            unit_id: Set(b.meeting.unit_id.clone()),
-            meeting_id: Set(b.meeting.id.clone()),
-            item_id: Set(b.item_id.clone()),
-            voter_id: Set(b.voter_id.clone()),
-            at: Set(b.at),
-        });
-        let mut insert = ballot_participations::Entity::insert_many(rows)
-            .on_conflict(OnConflict::columns([ballot_participations::Column::ItemId, ballot_participations::Column::VoterId]).do_nothing().to_owned())
-            .into_query();
-        insert.returning_col(ballot_participations::Column::Id);
-        for row in tx.query_all(&insert).await? {
+        for row in tx.query_all(&insert_participations_if_present(&receipts)).await? {
             recorded.insert(row.try_get::<String>("", "id")?);
+        }
+    }
+    // A ballot not written was refused by R08 (not present) or R11 (an earlier ballot); the
+    // participation rows tell which. Asked only when some ballot was refused.
+    let refused: Vec<&BallotWrite> = receipts.iter().filter(|b| !recorded.contains(&b.receipt_id)).map(|b| **b).collect();
+    let already = if refused.is_empty() { std::collections::HashSet::new() } else { participations_of(&*tx, &refused).await? };
+    for (b, outcome) in group.iter().zip(outcomes.iter_mut()) {
+        if outcome.is_none() && !recorded.contains(&b.receipt_id) {
+            let second = already.contains(&(b.item_id.as_str(), b.voter_id.as_str()));
+            *outcome = Some(Err(if second { second_ballot() } else { not_present_refusal() }));
         }
     }
     let mut named = Vec::new();
@@ -252,10 +242,6 @@ async fn write_group(db: &Db, group: &[&BallotWrite]) -> AppResult<Written> {
     let mut entries = Vec::with_capacity(group.len());
     for (b, outcome) in group.iter().zip(outcomes.iter_mut()) {
         if outcome.is_some() {
-            continue;
-        }
-        if !recorded.contains(&b.receipt_id) {
-            *outcome = Some(Err(second_ballot()));
             continue;
         }
         if b.mode.is_named() {
@@ -304,30 +290,70 @@ async fn write_group(db: &Db, group: &[&BallotWrite]) -> AppResult<Written> {
     Ok(Written { outcomes, durable: Some(durable) })
 }
 
-/// The (meeting, voter) pairs of `ballots` whose voter is not registered present (R08).
-async fn not_present<'a>(tx: &impl ConnectionTrait, ballots: impl Iterator<Item = &'a BallotWrite>) -> AppResult<std::collections::HashSet<(&'a str, &'a str)>> {
-    let mut by_meeting: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+/// `INSERT INTO ballot_participations (…) SELECT … FROM (VALUES …) v WHERE EXISTS (the voter
+/// is registered present at the meeting) ON CONFLICT (item_id, voter_id) DO NOTHING RETURNING
+/// id`: the group's participations, each written only if its voter is present (R08) and has
+/// not voted on the item (R11).
+fn insert_participations_if_present(receipts: &[&&BallotWrite]) -> sea_orm::sea_query::InsertStatement {
+    use sea_orm::sea_query::{Alias, Query, ValueTuple};
+    use ballot_participations::Column as P;
+    let v = Alias::new("v");
+    // VALUES' columns are named column1, column2, … on both SQLite and PostgreSQL.
+    let col = |i: usize| Expr::col((v.clone(), Alias::new(format!("column{i}"))));
+    let rows = receipts.iter().map(|b| {
+        ValueTuple::Many(vec![
+            b.receipt_id.clone().into(),
+            b.meeting.unit_id.clone().into(),
+            b.meeting.id.clone().into(),
+            b.item_id.clone().into(),
+            b.voter_id.clone().into(),
+            b.at.into(),
+        ])
+    });
+    let present = Query::select()
+        .expr(Expr::val(1))
+        .from(attendance::Entity)
+        .and_where(Expr::col((attendance::Entity, attendance::Column::MeetingId)).eq(col(3)))
+        .and_where(Expr::col((attendance::Entity, attendance::Column::UserId)).eq(col(5)))
+        .and_where(Expr::col((attendance::Entity, attendance::Column::Status)).eq(AttendanceStatus::Present.as_str()))
+        .to_owned();
+    let select = Query::select()
+        .exprs((1..=6).map(col))
+        .from_values(rows, v.clone())
+        .and_where(Expr::exists(present))
+        .to_owned();
+    let mut insert = Query::insert();
+    insert
+        .into_table(ballot_participations::Entity)
+        .columns([P::Id, P::UnitId, P::MeetingId, P::ItemId, P::VoterId, P::At])
+        .select_from(select)
+        .expect("six columns, six values")
+        .on_conflict(OnConflict::columns([P::ItemId, P::VoterId]).do_nothing().to_owned())
+        .returning_col(P::Id);
+    insert
+}
+
+/// The (item, voter) pairs of `ballots` that already have a participation row (R11).
+async fn participations_of<'a>(tx: &impl ConnectionTrait, ballots: &[&'a BallotWrite]) -> AppResult<std::collections::HashSet<(&'a str, &'a str)>> {
+    let mut by_item: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for b in ballots {
-        by_meeting.entry(b.meeting.id.as_str()).or_default().push(b.voter_id.as_str());
+        by_item.entry(b.item_id.as_str()).or_default().push(b.voter_id.as_str());
     }
-    let mut absent = std::collections::HashSet::new();
-    for (meeting, mut voters) in by_meeting {
-        voters.sort_unstable();
-        voters.dedup();
-        let present: std::collections::HashSet<String> = attendance::Entity::find()
+    let mut found = std::collections::HashSet::new();
+    for (item, voters) in by_item {
+        let voted: std::collections::HashSet<String> = ballot_participations::Entity::find()
             .select_only()
-            .column(attendance::Column::UserId)
-            .filter(attendance::Column::MeetingId.eq(meeting))
-            .filter(attendance::Column::Status.eq(AttendanceStatus::Present.as_str()))
-            .filter(attendance::Column::UserId.is_in(voters.iter().copied()))
+            .column(ballot_participations::Column::VoterId)
+            .filter(ballot_participations::Column::ItemId.eq(item))
+            .filter(ballot_participations::Column::VoterId.is_in(voters.iter().copied()))
             .into_tuple::<String>()
             .all(tx)
             .await?
             .into_iter()
             .collect();
-        absent.extend(voters.into_iter().filter(|v| !present.contains(*v)).map(|v| (meeting, v)));
+        found.extend(voters.into_iter().filter(|v| voted.contains(*v)).map(|v| (item, v)));
     }
-    Ok(absent)
+    Ok(found)
 }
 
 /// R08's refusal of a ballot by a member not registered present.

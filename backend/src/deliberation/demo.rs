@@ -198,7 +198,7 @@ pub async fn seed(state: &AppState, org: &DemoOrg) -> AppResult<()> {
     voting::choose(state, &zhangwei, &mid, &fund_id, voting::PathIn { path: "vote".into(), mode: Some("named".into()), reason: None }).await?;
     for u in ["lina", "wangqiang", "liuyang", "chenjing", "zhangwei"] {
         let c = ctx_for(state, org, u).await?;
-        voting::cast(state, &c, &mid, &fund_id, voting::BallotIn { choice: "agree".into(), opinion: None }).await?;
+        voting::cast(state, &c, &mid, &fund_id, None, voting::BallotIn { choice: "agree".into(), opinion: None }).await?;
     }
     voting::close_vote(state, &zhangwei, &mid, &fund_id).await?;
     voting::decide(state, &zhangwei, &mid, &fund_id, voting::DecisionIn {

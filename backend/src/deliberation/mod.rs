@@ -60,7 +60,7 @@ pub fn routes(api: Api) -> Api {
         .add(post("/api/v1/meetings/{id}/open", Guard::object(M, "id", "meeting", "open"), "宣布开会（须达到法定人数，R08）"), open_meeting)
         .add(post("/api/v1/meetings/{id}/items/{proposal}/statements", Guard::object(M, "id", "meeting", "manage"), "记录发言及态度（主要领导末位表态，R10, R12）").body::<StatementIn>(), add_statement)
         .add(post("/api/v1/meetings/{id}/items/{proposal}/vote", Guard::object(M, "id", "meeting", "chair"), "主持人决定议题的审议方式：一致通过、表决、缓议、票决（R11, R12）").body::<PathIn>(), choose_path)
-        .add(post("/api/v1/meetings/{id}/items/{proposal}/ballots", Guard::object(M, "id", "ballot", "create"), "投票（每人每议题一票，R09–R11）→ 回执").body::<BallotIn>(), cast_ballot)
+        .add(post("/api/v1/meetings/{id}/items/{proposal}/ballots", Guard::preload("id", "proposal", voting::preload_ballot, "ballot", "create"), "投票（每人每议题一票，R09–R11）→ 回执").body::<BallotIn>(), cast_ballot)
         .add(post("/api/v1/meetings/{id}/items/{proposal}/close-vote", Guard::object(M, "id", "meeting", "chair"), "结束表决并计票（R13）"), close_vote)
         .add(post("/api/v1/meetings/{id}/items/{proposal}/decision", Guard::object(M, "id", "meeting", "chair"), "主持人作出决定（须与计票结果一致或写明理由，R13）").body::<DecisionIn>(), record_decision)
         .add(post("/api/v1/meetings/{id}/close", Guard::object(M, "id", "meeting", "chair"), "结束会议，收回会商材料（R07）"), close_meeting)
@@ -166,8 +166,14 @@ async fn choose_path(State(state): State<AppState>, ctx: Ctx, Path((id, proposal
     Ok(Json(voting::choose(&state, &ctx, &id, &proposal, req).await?))
 }
 
-async fn cast_ballot(State(state): State<AppState>, ctx: Ctx, Path((id, proposal)): Path<(String, String)>, Json(req): Json<voting::BallotIn>) -> AppResult<Json<Value>> {
-    Ok(Json(voting::cast(&state, &ctx, &id, &proposal, req).await?))
+async fn cast_ballot(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((id, proposal)): Path<(String, String)>,
+    preloaded: Option<axum::Extension<crate::http::api::Preloaded>>,
+    Json(req): Json<voting::BallotIn>,
+) -> AppResult<Json<Value>> {
+    Ok(Json(voting::cast(&state, &ctx, &id, &proposal, preloaded.map(|p| p.0), req).await?))
 }
 
 async fn close_vote(State(state): State<AppState>, ctx: Ctx, Path((id, proposal)): Path<(String, String)>) -> AppResult<Json<Value>> {

@@ -6,7 +6,7 @@ use super::common::*;
 use super::meetings::{attendance_of, present_members, principal_only};
 use crate::audit::{self, NewEntry};
 use crate::error::{AppError, AppResult};
-use crate::http::api::Ctx;
+use crate::http::api::{Ctx, OwnerAndMembership, Preloaded};
 use crate::state::AppState;
 use crate::store::entities::{ballot_participations, ballots, meeting_items, meetings, proposals, secret_tallies, statements};
 use crate::trail::{self, Change};
@@ -113,23 +113,10 @@ impl ItemCtx {
         Ok(ItemCtx { m, item, p: Some(p), should, recused, present })
     }
 
-    /// What a ballot's checks need, before its write (`cast`): the meeting and the item in one
-    /// statement, without locks, the proposal or the attendance list (a ballot asks about the
-    /// caller's own attendance only).
-    async fn for_ballot(db: &impl ConnectionTrait, ctx: &Ctx, meeting_id: &str, proposal_id: &str) -> AppResult<ItemCtx> {
-        let on_meeting = meeting_items::Entity::belongs_to(meetings::Entity)
-            .from(meeting_items::Column::MeetingId)
-            .to(meetings::Column::Id)
-            .into();
-        let (item, m) = meeting_items::Entity::find()
-            .join(sea_orm::JoinType::InnerJoin, on_meeting)
-            .select_also(meetings::Entity)
-            .filter(meeting_items::Column::MeetingId.eq(meeting_id))
-            .filter(meeting_items::Column::ProposalId.eq(proposal_id))
-            .one(db)
-            .await?
-            .ok_or_else(AppError::not_found)?;
-        let m = m.ok_or_else(AppError::not_found)?;
+    /// What a ballot's checks need, before its write (`cast`): the meeting and the item, read
+    /// without locks by the route's gate ([`preload_ballot`]), then the caller's right to see
+    /// the meeting and the should-attend list (from the meeting row for nearly everyone).
+    async fn for_ballot(db: &impl ConnectionTrait, ctx: &Ctx, item: meeting_items::Model, m: meetings::Model) -> AppResult<ItemCtx> {
         if !may_read_meeting(db, ctx, &m).await? {
             return Err(AppError::not_found());
         }
@@ -457,20 +444,97 @@ pub(super) fn random_index(len: usize) -> usize {
     usize::try_from(r % (len as u128 + 1)).unwrap_or(0)
 }
 
-pub async fn cast(state: &AppState, ctx: &Ctx, meeting_id: &str, proposal_id: &str, req: BallotIn) -> AppResult<Value> {
+/// The item and its meeting, as a ballot's checks read them.
+type BallotRows = (meeting_items::Model, meetings::Model);
+
+/// `SELECT item.*, meeting.*[, membership.roles, membership.section_id] FROM meeting_items
+/// JOIN meetings [LEFT JOIN memberships ON the meeting's unit and the user] WHERE …`: the item
+/// and its meeting without locks, and the user's membership in the meeting's unit when asked.
+async fn ballot_rows(
+    db: &impl ConnectionTrait,
+    meeting_id: &str,
+    proposal_id: &str,
+    member: Option<&str>,
+) -> AppResult<Option<(BallotRows, Option<(String, Option<String>)>)>> {
+    use crate::store::entities::memberships;
+    use sea_orm::sea_query::{Alias, ExprTrait, JoinType};
+    use sea_orm::{FromQueryResult, QueryTrait};
+    let on_meeting = meeting_items::Entity::belongs_to(meetings::Entity)
+        .from(meeting_items::Column::MeetingId)
+        .to(meetings::Column::Id)
+        .into();
+    let mut q = meeting_items::Entity::find()
+        .join(sea_orm::JoinType::InnerJoin, on_meeting)
+        .select_also(meetings::Entity)
+        .filter(meeting_items::Column::MeetingId.eq(meeting_id))
+        .filter(meeting_items::Column::ProposalId.eq(proposal_id))
+        .into_query();
+    if let Some(user_id) = member {
+        let mm = Alias::new("mm");
+        q.join_as(
+            JoinType::LeftJoin,
+            memberships::Entity,
+            mm.clone(),
+            Expr::col((mm.clone(), memberships::Column::UnitId))
+                .equals((meetings::Entity, meetings::Column::UnitId))
+                .and(Expr::col((mm.clone(), memberships::Column::UserId)).eq(user_id)),
+        )
+        .expr_as(Expr::col((mm.clone(), memberships::Column::Roles)), Alias::new("m_roles"))
+        .expr_as(Expr::col((mm, memberships::Column::SectionId)), Alias::new("m_section_id"));
+    }
+    let Some(row) = db.query_one(&q).await? else {
+        return Ok(None);
+    };
+    // `select_also` names the first entity's columns A_…, the second's B_….
+    let item = meeting_items::Model::from_query_result(&row, "A_")?;
+    let m = meetings::Model::from_query_result(&row, "B_")?;
+    let membership = if member.is_some() {
+        let roles: Option<String> = row.try_get("", "m_roles")?;
+        let section: Option<String> = row.try_get("", "m_section_id")?;
+        roles.map(|r| (r, section))
+    } else {
+        None
+    };
+    Ok(Some(((item, m), membership)))
+}
+
+/// The ballot route's gate lookup (`Scope::Preload`): the unit that owns the meeting and the
+/// caller's membership there, with the item and the meeting for `cast`, in one statement (a
+/// ballot is the hot path of a meeting; it made two before).
+pub fn preload_ballot<'a>(
+    state: &'a AppState,
+    meeting_id: &'a str,
+    proposal_id: &'a str,
+    user_id: &'a str,
+) -> futures::future::BoxFuture<'a, AppResult<Option<(OwnerAndMembership, Preloaded)>>> {
+    Box::pin(async move {
+        Ok(ballot_rows(&state.db.conn, meeting_id, proposal_id, Some(user_id)).await?.map(|(rows, membership)| {
+            let unit = rows.1.unit_id.clone();
+            ((unit, membership), Preloaded(std::sync::Arc::new(rows)))
+        }))
+    })
+}
+
+pub async fn cast(state: &AppState, ctx: &Ctx, meeting_id: &str, proposal_id: &str, preloaded: Option<Preloaded>, req: BallotIn) -> AppResult<Value> {
     let choice = BallotChoice::parse_field(&req.choice, "choice")?;
     let opinion = opt_text("opinion", req.opinion.as_deref(), 2000)?;
     let now = state.clock.now();
     // A ballot is the hot path of a meeting (every member at once). The checks that no
-    // concurrent change can undo are made here, on a pooled connection: the caller's
+    // concurrent change can undo are made here, from the rows the gate read: the caller's
     // membership of the meeting (R08), recusal (R09) and the principal's turn (R10: members
     // who voted cannot take it back). The ballot is then written by the ballot queue together
     // with those that arrive meanwhile (group commit), which reads the item again — locked on
-    // PostgreSQL — because its vote may have been closed (R11), asks once per group who is
-    // registered present (R08: the clerk may register a departure during the meeting), and
-    // refuses a second ballot by the unique (item, voter) index (R11, R42).
+    // PostgreSQL — because its vote may have been closed (R11), and writes the participation
+    // only if the voter is registered present (R08: the clerk may register a departure during
+    // the meeting) and has no earlier ballot on the item (the unique index, R11, R42).
     let db = &state.db.conn;
-    let mut c = ItemCtx::for_ballot(db, ctx, meeting_id, proposal_id).await?;
+    // The item and its meeting, as the gate read them in the statement that found the
+    // caller's membership (`preload_ballot`); read here only if the gate did not.
+    let rows = match preloaded.as_ref().and_then(|p| p.0.downcast_ref::<BallotRows>()) {
+        Some(rows) => rows.clone(),
+        None => ballot_rows(db, meeting_id, proposal_id, None).await?.ok_or_else(AppError::not_found)?.0,
+    };
+    let mut c = ItemCtx::for_ballot(db, ctx, rows.0, rows.1).await?;
     c.require_open()?;
     c.require_voting()?;
     let me = ctx.user_id.as_str();

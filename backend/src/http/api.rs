@@ -35,10 +35,38 @@ pub enum Scope {
     Unit,
     /// The unit that owns the row `id = {param}` of `table`.
     Object { table: &'static str, param: &'static str },
+    /// Like `Object`, for a hot path: the route's own statement finds the owning unit and the
+    /// caller's membership there, and reads what its handler needs in the same statement
+    /// (handed over as [`Preloaded`]), so the request makes one statement where it made two.
+    Preload(Preload),
     /// Allowed if the caller holds the permission in any of their domains; the handler
     /// filters what it returns (e.g. audit: auditor everything, inspector own units).
     AnyDomain,
 }
+
+/// A route's gate lookup (`Scope::Preload`), called with the path parameters `param` and
+/// `second` and the caller's user ID; `None` when the object does not exist (404).
+#[derive(Clone, Copy, Debug)]
+pub struct Preload {
+    pub param: &'static str,
+    pub second: &'static str,
+    pub load: PreloadFn,
+}
+
+pub type PreloadFn =
+    for<'a> fn(&'a AppState, &'a str, &'a str, &'a str) -> futures::future::BoxFuture<'a, AppResult<Option<(OwnerAndMembership, Preloaded)>>>;
+
+impl PartialEq for Preload {
+    fn eq(&self, other: &Preload) -> bool {
+        (self.param, self.second) == (other.param, other.second) && std::ptr::fn_addr_eq(self.load, other.load)
+    }
+}
+
+impl Eq for Preload {}
+
+/// What a `Scope::Preload` lookup read for the handler (a request extension).
+#[derive(Clone)]
+pub struct Preloaded(pub std::sync::Arc<dyn std::any::Any + Send + Sync>);
 
 #[derive(Clone, Copy, Debug)]
 pub struct Guard {
@@ -63,6 +91,10 @@ impl Guard {
     /// Domain from the owning unit of `table.id = {param}`.
     pub const fn object(table: &'static str, param: &'static str, obj: &'static str, act: &'static str) -> Guard {
         Guard { obj, act, scope: Scope::Object { table, param } }
+    }
+    /// Domain from the owning unit, found by the route's own lookup (see [`Scope::Preload`]).
+    pub const fn preload(param: &'static str, second: &'static str, load: PreloadFn, obj: &'static str, act: &'static str) -> Guard {
+        Guard { obj, act, scope: Scope::Preload(Preload { param, second, load }) }
     }
     pub const fn any_domain(obj: &'static str, act: &'static str) -> Guard {
         Guard { obj, act, scope: Scope::AnyDomain }
@@ -371,27 +403,34 @@ async fn check(state: &AppState, guard: Guard, req: Request) -> AppResult<Reques
                     .iter()
                     .any(|u| authz.allowed(&user.id, u, guard.obj, guard.act))
         }
-        Scope::Unit | Scope::Object { .. } => {
+        Scope::Unit | Scope::Object { .. } | Scope::Preload(_) => {
             // The owning unit and the caller's membership in it, in one statement.
-            let (table, id) = match guard.scope {
-                Scope::Unit => ("units", param("unit").ok_or_else(AppError::not_found)?),
-                Scope::Object { table, param: p } => (table, param(p).ok_or_else(AppError::not_found)?),
-                _ => return Err(AppError::not_found()),
-            };
-            let lookup = || async {
-                Ok(match table {
-                    "units" => Some((id.clone(), membership_of(state, &id, &user.id).await?)),
-                    _ => owner_and_membership(state, table, &id, &user.id).await?,
-                })
-            };
-            // Reads take the answer kept while nothing changed (`OwnerCache`); a change
-            // always reads it afresh.
-            let (unit_id, membership) = if matches!(parts.method, Method::GET | Method::HEAD) {
-                state.owners.0.get_or_compute(state, &format!("{table}\u{1f}{id}\u{1f}{}", user.id), lookup).await?
+            let (unit_id, membership) = if let Scope::Preload(Preload { param: p, second, load }) = guard.scope {
+                let (a, b) = (param(p).ok_or_else(AppError::not_found)?, param(second).ok_or_else(AppError::not_found)?);
+                let (owner, preloaded) = load(state, &a, &b, &user.id).await?.ok_or_else(AppError::not_found)?;
+                parts.extensions.insert(preloaded);
+                owner
             } else {
-                lookup().await?
-            }
-            .ok_or_else(AppError::not_found)?;
+                let (table, id) = match guard.scope {
+                    Scope::Unit => ("units", param("unit").ok_or_else(AppError::not_found)?),
+                    Scope::Object { table, param: p } => (table, param(p).ok_or_else(AppError::not_found)?),
+                    _ => return Err(AppError::not_found()),
+                };
+                let lookup = || async {
+                    Ok(match table {
+                        "units" => Some((id.clone(), membership_of(state, &id, &user.id).await?)),
+                        _ => owner_and_membership(state, table, &id, &user.id).await?,
+                    })
+                };
+                // Reads take the answer kept while nothing changed (`OwnerCache`); a change
+                // always reads it afresh.
+                if matches!(parts.method, Method::GET | Method::HEAD) {
+                    state.owners.0.get_or_compute(state, &format!("{table}\u{1f}{id}\u{1f}{}", user.id), lookup).await?
+                } else {
+                    lookup().await?
+                }
+                .ok_or_else(AppError::not_found)?
+            };
             // A system administrator acting on a unit (sysadmin adding sections, secadmin
             // assigning roles) is decided in the "system" domain; business content never is.
             let as_admin = admin_role.is_some() && authz.allowed(&user.id, crate::authz::DOMAIN_SYSTEM, guard.obj, guard.act);
@@ -454,7 +493,8 @@ async fn unit_exists(state: &AppState, unit_id: &str) -> AppResult<bool> {
 #[derive(Clone)]
 pub struct OwnerCache(crate::readcache::HeadKeyed<Option<OwnerAndMembership>>);
 
-type OwnerAndMembership = (String, Option<(String, Option<String>)>);
+/// The owning unit, and the caller's membership there (roles, section) if any.
+pub type OwnerAndMembership = (String, Option<(String, Option<String>)>);
 
 impl Default for OwnerCache {
     fn default() -> Self {
