@@ -108,8 +108,8 @@ impl BallotQueue {
 }
 
 /// Concurrent group writers on PostgreSQL. Groups meet at the audit head, so more writers
-/// mostly make smaller groups: scenario B's capacity on 2 cores (session 9, one run each)
-/// was 1,813 ballots/s with 2 writers, 2,418–2,473 with 4 (3 runs), 2,057–2,158 with 8 (3 runs).
+/// mostly make smaller groups. Scenario B's capacity on 2 cores (session 9, no-LTO build):
+/// 1,813 ballots/s with 2 writers (1 run), 2,418–2,473 with 4 and 2,057–2,158 with 8 (3 runs each).
 const PG_WRITERS: usize = 4;
 
 /// Takes the ballots waiting now (at least one, at most [`MAX_GROUP`]); `None` once the
