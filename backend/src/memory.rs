@@ -129,23 +129,25 @@ pub async fn large_answer_permit() -> crate::error::AppResult<tokio::sync::Semap
     sem.acquire().await.map_err(crate::error::AppError::internal)
 }
 
-/// Every `period`, hands freed heap memory back to the system (`malloc_trim`): glibc returns
-/// only the top of an arena by itself, so memory freed in the middle of a heap after a burst
-/// stayed resident as "steady" RSS.
+/// Every `period`: releases the parsed PDF fonts once no PDF was made for a while
+/// (`pdf::release_idle_fonts`), and hands freed heap memory back to the system
+/// (`malloc_trim`): glibc returns only the top of an arena by itself, so memory freed in the
+/// middle of a heap after a burst stayed resident as "steady" RSS.
 pub fn spawn_trimmer(period: std::time::Duration) {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(period);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            // SAFETY: malloc_trim only releases free pages of the allocator's own heaps.
-            let _ = tokio::task::spawn_blocking(|| unsafe { libc::malloc_trim(0) }).await;
-            if tracing::enabled!(tracing::Level::DEBUG) {
-                log_heap();
+            crate::pdf::release_idle_fonts();
+            #[cfg(all(target_os = "linux", target_env = "gnu"))]
+            {
+                // SAFETY: malloc_trim only releases free pages of the allocator's own heaps.
+                let _ = tokio::task::spawn_blocking(|| unsafe { libc::malloc_trim(0) }).await;
+                if tracing::enabled!(tracing::Level::DEBUG) {
+                    log_heap();
+                }
             }
         }
     });
-    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-    let _ = period;
 }

@@ -17,7 +17,6 @@ use yishi_render::{FontConfig, FontSet, MinutesDoc, OfficialDocument};
 /// first PDF against 0.02 s for the next, measured on a 2-core Xeon.
 static FONTS: IdleKept<FontSet> = IdleKept::new();
 static FONT_INIT: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-static FONT_DROPPER: OnceLock<()> = OnceLock::new();
 
 const FONTS_IDLE_SECS: u64 = 120;
 
@@ -62,6 +61,16 @@ impl<T> IdleKept<T> {
     }
 }
 
+/// Releases the parsed fonts once no PDF was made for `YISHI_PDF_FONTS_IDLE_SECS`; called
+/// every few seconds by the memory trimmer (`memory::spawn_trimmer`).
+pub fn release_idle_fonts() {
+    static IDLE: OnceLock<Duration> = OnceLock::new();
+    let idle = *IDLE.get_or_init(|| Duration::from_secs(crate::config::tuning("YISHI_PDF_FONTS_IDLE_SECS", FONTS_IDLE_SECS, 1..=86_400 * 365)));
+    if FONTS.release_if_idle(Instant::now(), idle) {
+        tracing::info!(idle_secs = idle.as_secs(), "PDF fonts released after a while without PDFs");
+    }
+}
+
 fn font_config(state: &AppState) -> FontConfig {
     let f = &state.config.fonts;
     FontConfig {
@@ -98,18 +107,6 @@ pub async fn fonts(state: &AppState) -> AppResult<Arc<FontSet>> {
         })?;
     let set = Arc::new(set);
     FONTS.put(set.clone(), Instant::now());
-    FONT_DROPPER.get_or_init(|| {
-        let idle = Duration::from_secs(crate::config::tuning("YISHI_PDF_FONTS_IDLE_SECS", FONTS_IDLE_SECS, 1..=86_400 * 365));
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval((idle / 4).clamp(Duration::from_secs(1), Duration::from_secs(30)));
-            loop {
-                tick.tick().await;
-                if FONTS.release_if_idle(Instant::now(), idle) {
-                    tracing::info!(idle_secs = idle.as_secs(), "PDF fonts released after a while without PDFs");
-                }
-            }
-        });
-    });
     Ok(set)
 }
 
