@@ -1337,3 +1337,58 @@ async fn r08_ballot_gate_answers_404_outside_the_unit_and_for_items_not_on_the_a
     assert_eq!(receipt["recorded"], true);
     assert_eq!(count_rows(&app, "ballot_participations").await, before + 1);
 }
+
+/// The rows a member's ballot was checked on, as the ballot gate keeps them (item state, roles).
+fn kept(app: &TestApp, mid: &str, pid: &str, who: &str) -> Option<(String, String)> {
+    app.state.ballots.gate.get(mid, pid, &app.user_id(who)).map(|(rows, member)| (rows.0.state.clone(), member.0))
+}
+
+#[tokio::test]
+async fn r11_ballots_checked_on_kept_rows_are_refused_and_accepted_only_on_fresh_rows() {
+    let app = spawn_app().await;
+    let (mid, pid) = discussed(&app, "party_group", body("large_fund", "资金", Some("300000.00"))).await;
+    // (Each `ballot` signs in, which is audited too: participations and ballots are counted.)
+    let counts = || async { (count_rows(&app, "ballot_participations").await, count_rows(&app, "ballots").await) };
+    // Before the vote opens: refused (R11), and the rows the gate read are kept.
+    let before = counts().await;
+    for u in ["liuyang", "lina"] {
+        ballot(&app, &mid, &pid, u, "agree").await.err("R11");
+        assert_eq!(kept(&app, &mid, &pid, u).map(|k| k.0).as_deref(), Some("pending"));
+    }
+    assert_eq!(counts().await, before);
+    path(&app, &mid, &pid, json!({"path": "vote", "mode": "named"})).await.ok();
+    // The kept rows still say "pending": the refusal they lead to is decided again on fresh
+    // rows, which say "voting", so the ballot is recorded.
+    assert_eq!(kept(&app, &mid, &pid, "liuyang").map(|k| k.0).as_deref(), Some("pending"));
+    ballot(&app, &mid, &pid, "liuyang", "agree").await.ok();
+    assert_eq!(counts().await, (before.0 + 1, before.1 + 1));
+    // Now the kept rows say "voting"; the vote is closed, and lina's ballot, checked on those
+    // rows, is found changed by the writer, checked again on fresh rows and refused (R11).
+    assert_eq!(kept(&app, &mid, &pid, "lina").map(|k| k.0).as_deref(), Some("voting"));
+    app.login("zhangwei").await.post(&format!("/api/v1/meetings/{mid}/items/{pid}/close-vote"), json!({})).await.ok();
+    let closed = counts().await;
+    let r = ballot(&app, &mid, &pid, "lina", "agree").await;
+    r.err("R11");
+    assert!(r.body["error"]["message"].as_str().unwrap().contains("表决已结束"), "{}", r.body);
+    assert_eq!(counts().await, closed);
+}
+
+#[tokio::test]
+async fn r08_ballot_by_a_member_whose_roles_changed_is_checked_again_on_fresh_rows() {
+    let app = spawn_app().await;
+    let (mid, pid) = discussed(&app, "party_group", body("large_fund", "资金", Some("300000.00"))).await;
+    ballot(&app, &mid, &pid, "lina", "agree").await.err("R11");
+    assert_eq!(kept(&app, &mid, &pid, "lina").map(|k| k.1).as_deref(), Some("[\"deputy\"]"));
+    path(&app, &mid, &pid, json!({"path": "vote", "mode": "named"})).await.ok();
+    // liuyang's ballot reads the item afresh ("voting") and the gate keeps it.
+    ballot(&app, &mid, &pid, "liuyang", "agree").await.ok();
+    assert_eq!(kept(&app, &mid, &pid, "lina"), Some(("voting".into(), "[\"deputy\"]".into())));
+    // lina's roles change; the gate still keeps the old ones, and her ballot is checked on
+    // them. The writer finds the membership changed, and the ballot is checked again and
+    // recorded on fresh rows.
+    app.login("secadmin").await.put(&format!("/api/v1/units/{}/members/{}", app.unit(), app.user_id("lina")), json!({"roles": ["member"]})).await.ok();
+    let before = count_rows(&app, "ballot_participations").await;
+    ballot(&app, &mid, &pid, "lina", "agree").await.ok();
+    assert_eq!(count_rows(&app, "ballot_participations").await, before + 1);
+    assert_eq!(kept(&app, &mid, &pid, "lina").map(|k| k.1).as_deref(), Some("[\"member\"]"));
+}

@@ -13,9 +13,13 @@
 //! few writers work at once; they share-lock the item and meet only at the audit head.
 //!
 //! What is decided per ballot stays per ballot:
-//! - the item must still be open for voting in the same mode (R11; the vote may have been
-//!   closed or its mode changed since the caller's checks) — refused before anything of that
-//!   ballot is written;
+//! - the rows the caller's checks decided on — the item, its meeting, the voter's
+//!   membership, which may have come from [`GateRows`] — must be unchanged (the vote may have
+//!   been closed or its mode changed since, R11; a member's roles changed): the items and
+//!   meetings are read again at the start of the transaction (the items share-locked), the
+//!   membership is compared by the participations' insert, and a ballot whose rows changed
+//!   is written nowhere and answered [`rows_changed`], on which the caller checks it again on
+//!   fresh rows (`voting::cast`);
 //! - one ballot per member and item (R11, R42): the participation row is inserted with
 //!   `ON CONFLICT DO NOTHING` on the unique (item, voter) index, so a second ballot — from the
 //!   same group, another group, or another instance — is refused without disturbing the
@@ -27,10 +31,10 @@
 //! Registered attendance (R08) is decided here too, by the statement that writes the
 //! participations: the clerk may register a departure while the meeting is open.
 //!
-//! The checks that no concurrent change can undo (membership, recusal, the
-//! principal's turn) are made by the caller before queueing (`voting::cast`).
+//! The checks themselves (membership, the should-attend list, recusal, the principal's
+//! turn) are made by the caller before queueing (`voting::cast`).
 use super::common::{json_ids, to_json};
-use super::voting::{chair_and_clerks, lock_item, random_index, require_voting, second_ballot};
+use super::voting::{chair_and_clerks, random_index, require_voting, second_ballot};
 use crate::audit::{self, Actor, NewEntry};
 use crate::db::{Db, Durable};
 use crate::error::{AppError, AppResult};
@@ -52,7 +56,13 @@ const MAX_GROUP: usize = 128;
 
 /// One ballot, checked by the caller (R08, R09, R10), waiting to be written.
 pub struct BallotWrite {
+    /// The rows the caller's checks (and the route's gate) decided on: the writer reads them
+    /// again, in its transaction, and writes the ballot only if they are unchanged (else
+    /// answers [`rows_changed`], and the caller checks again on fresh rows).
     pub meeting: meetings::Model,
+    pub item: meeting_items::Model,
+    /// The voter's membership of the meeting's unit (roles, section), as the gate read it.
+    pub membership: Membership,
     pub proposal_id: String,
     pub item_id: String,
     pub mode: VoteMode,
@@ -71,10 +81,89 @@ struct Job {
     reply: oneshot::Sender<AppResult<()>>,
 }
 
-/// The queue in front of the ballot writers. Cloning shares it.
+/// A member's roles and section in a unit, if a member.
+pub type Membership = Option<(String, Option<String>)>;
+
+/// The queue in front of the ballot writers, and the rows recent ballots were checked on
+/// ([`GateRows`]). Cloning shares both.
 #[derive(Clone)]
 pub struct BallotQueue {
     tx: mpsc::UnboundedSender<Job>,
+    pub gate: Arc<GateRows>,
+}
+
+/// The rows a ballot's gate and checks read — the item with its meeting, the voter's
+/// membership — as recent ballots read them. When a meeting votes, every member's ballot
+/// needs the same item and meeting rows; taken from here, a ballot makes no statement before
+/// its group's transaction. Nothing is decided on a kept row alone: the writer reads the rows
+/// again in the transaction that writes the ballot (the item share-locked) and writes it only
+/// if they are unchanged (else the caller checks again on rows read afresh), and a refusal
+/// is always decided on fresh rows (`voting::cast`). So a kept row can cost a retry, never a
+/// wrong decision, on any number of instances.
+#[derive(Default)]
+pub struct GateRows {
+    items: std::sync::Mutex<Kept<(String, String), Arc<(meeting_items::Model, meetings::Model)>>>,
+    members: std::sync::Mutex<Kept<(String, String), (String, Option<String>)>>,
+}
+
+/// Entries are used for at most [`GATE_ROWS_SECS`]; past [`GATE_ROWS_MAX`] entries the map
+/// starts over.
+const GATE_ROWS_SECS: u64 = 10;
+const GATE_ROWS_MAX: usize = 4096;
+
+struct Kept<K, V>(std::collections::HashMap<K, (std::time::Instant, V)>);
+
+impl<K, V> Default for Kept<K, V> {
+    fn default() -> Self {
+        Kept(std::collections::HashMap::new())
+    }
+}
+
+impl<K: std::hash::Hash + Eq, V: Clone> Kept<K, V> {
+    fn get(&self, k: &K) -> Option<V> {
+        let (at, v) = self.0.get(k)?;
+        (at.elapsed() < std::time::Duration::from_secs(GATE_ROWS_SECS)).then(|| v.clone())
+    }
+    fn put(&mut self, k: K, v: V) {
+        if self.0.len() >= GATE_ROWS_MAX {
+            self.0.clear();
+        }
+        self.0.insert(k, (std::time::Instant::now(), v));
+    }
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl GateRows {
+    /// The item (by meeting and proposal) with its meeting, and the user's membership of the
+    /// meeting's unit, if both are kept.
+    pub fn get(&self, meeting_id: &str, proposal_id: &str, user_id: &str) -> Option<(Arc<(meeting_items::Model, meetings::Model)>, (String, Option<String>))> {
+        let rows = lock(&self.items).get(&(meeting_id.to_string(), proposal_id.to_string()))?;
+        let member = lock(&self.members).get(&(rows.1.unit_id.clone(), user_id.to_string()))?;
+        Some((rows, member))
+    }
+
+    /// Keeps rows just read from the database (a non-member is not kept: refusals are
+    /// decided afresh anyway).
+    pub fn put(&self, rows: Arc<(meeting_items::Model, meetings::Model)>, user_id: &str, membership: &Membership) {
+        if let Some(m) = membership {
+            lock(&self.members).put((rows.1.unit_id.clone(), user_id.to_string()), m.clone());
+        }
+        lock(&self.items).put((rows.1.id.clone(), rows.0.proposal_id.clone()), rows);
+    }
+}
+
+/// The writer found the rows the ballot was checked on changed: check again on fresh rows.
+pub fn rows_changed() -> AppError {
+    AppError::conflict("会议或议题刚刚发生变更，请刷新后重新投票（rows changed while the ballot was checked）")
+        .with_details(json!({"retry": "ballot_rows_changed"}))
+}
+
+/// Whether `e` is [`rows_changed`].
+pub fn is_rows_changed(e: &AppError) -> bool {
+    e.code == "conflict" && e.details.get("retry").and_then(|r| r.as_str()) == Some("ballot_rows_changed")
 }
 
 type Receiver = Arc<Mutex<mpsc::UnboundedReceiver<Job>>>;
@@ -94,7 +183,7 @@ impl BallotQueue {
         for _ in 0..writers {
             tokio::spawn(writer(db.clone(), counts.clone(), rx.clone()));
         }
-        BallotQueue { tx }
+        BallotQueue { tx, gate: Arc::default() }
     }
 
     /// Writes the ballot; returns once it is committed and on disk, or with the refusal.
@@ -195,17 +284,15 @@ impl Written {
 /// commit is on disk.
 async fn write_group(db: &Db, group: &[&BallotWrite]) -> AppResult<Written> {
     let tx = db.begin_write().await?;
-    let mut items: BTreeMap<&str, meeting_items::Model> = BTreeMap::new();
+    // The rows each ballot was checked on, read again: the items share-locked on PostgreSQL
+    // until the commit (concurrent groups do not wait for each other here, but the close of
+    // the vote, `FOR UPDATE`, waits for them: R11), in one statement for the group.
+    let fresh = rows_of(&*tx, group).await?;
     let mut outcomes: Vec<Option<AppResult<()>>> = Vec::with_capacity(group.len());
     let mut receipts = Vec::new();
     for b in group {
-        if !items.contains_key(b.item_id.as_str()) {
-            // Share-locked on PostgreSQL until the commit: concurrent groups do not wait for
-            // each other here, but the close of the vote (`FOR UPDATE`) waits for them (R11).
-            let item = lock_item(&*tx, &b.meeting.id, &b.proposal_id, LockType::Share).await?;
-            items.insert(b.item_id.as_str(), item);
-        }
-        match still_open(&items[b.item_id.as_str()], b.mode) {
+        let unchanged = fresh.get(b.item_id.as_str()).is_some_and(|(item, meeting)| *item == b.item && *meeting == b.meeting);
+        match if unchanged { still_open(&b.item, b.mode) } else { Err(rows_changed()) } {
             Ok(()) => {
                 outcomes.push(None);
                 receipts.push(b);
@@ -215,10 +302,11 @@ async fn write_group(db: &Db, group: &[&BallotWrite]) -> AppResult<Written> {
     }
     // One statement for the group's participations, which also decides R08 for each: a row
     // is inserted only if its voter is registered present (the clerk may register a departure
-    // while the meeting is open), and a row the unique (item, voter) index already holds — or
-    // that an earlier row of this group holds — is skipped (R11, R42). RETURNING names the
-    // receipts that were written. Rows go in (item, voter) order, so two groups on PostgreSQL
-    // wait for each other's index entries in one order and never deadlock.
+    // while the meeting is open) and still has the membership the checks used, and a row the
+    // unique (item, voter) index already holds — or that an earlier row of this group holds —
+    // is skipped (R11, R42). RETURNING names the receipts that were written. Rows go in
+    // (item, voter) order, so two groups on PostgreSQL wait for each other's index entries in
+    // one order and never deadlock.
     receipts.sort_by(|a, b| (&a.item_id, &a.voter_id, &a.receipt_id).cmp(&(&b.item_id, &b.voter_id, &b.receipt_id)));
     let mut recorded = std::collections::HashSet::new();
     if !receipts.is_empty() {
@@ -226,14 +314,24 @@ async fn write_group(db: &Db, group: &[&BallotWrite]) -> AppResult<Written> {
             recorded.insert(row.try_get::<String>("", "id")?);
         }
     }
-    // A ballot not written was refused by R08 (not present) or R11 (an earlier ballot); the
-    // participation rows tell which. Asked only when some ballot was refused.
+    // A ballot not written was refused by R11 (an earlier ballot), or its voter's membership
+    // changed (checked again), or else R08 (not present); the participation and membership
+    // rows tell which. Asked only when some ballot was refused.
     let refused: Vec<&BallotWrite> = receipts.iter().filter(|b| !recorded.contains(&b.receipt_id)).map(|b| **b).collect();
-    let already = if refused.is_empty() { std::collections::HashSet::new() } else { participations_of(&*tx, &refused).await? };
+    let (already, members) = if refused.is_empty() {
+        Default::default()
+    } else {
+        (participations_of(&*tx, &refused).await?, memberships_of(&*tx, &refused).await?)
+    };
     for (b, outcome) in group.iter().zip(outcomes.iter_mut()) {
         if outcome.is_none() && !recorded.contains(&b.receipt_id) {
-            let second = already.contains(&(b.item_id.as_str(), b.voter_id.as_str()));
-            *outcome = Some(Err(if second { second_ballot() } else { not_present_refusal() }));
+            *outcome = Some(Err(if already.contains(&(b.item_id.as_str(), b.voter_id.as_str())) {
+                second_ballot()
+            } else if members.get(&(b.meeting.unit_id.as_str(), b.voter_id.as_str())) != Some(&b.membership) {
+                rows_changed()
+            } else {
+                not_present_refusal()
+            }));
         }
     }
     let mut named = Vec::new();
@@ -290,9 +388,37 @@ async fn write_group(db: &Db, group: &[&BallotWrite]) -> AppResult<Written> {
     Ok(Written { outcomes, durable: Some(durable) })
 }
 
+/// `SELECT item.*, meeting.* FROM meeting_items JOIN meetings … WHERE item.id IN (…)
+/// [FOR SHARE OF meeting_items]`: the group's items and their meetings as they are now.
+async fn rows_of(tx: &impl ConnectionTrait, group: &[&BallotWrite]) -> AppResult<std::collections::HashMap<String, (meeting_items::Model, meetings::Model)>> {
+    use sea_orm::QueryTrait;
+    let ids: std::collections::BTreeSet<&str> = group.iter().map(|b| b.item_id.as_str()).collect();
+    let on_meeting = meeting_items::Entity::belongs_to(meetings::Entity)
+        .from(meeting_items::Column::MeetingId)
+        .to(meetings::Column::Id)
+        .into();
+    let mut q = meeting_items::Entity::find()
+        .join(sea_orm::JoinType::InnerJoin, on_meeting)
+        .select_also(meetings::Entity)
+        .filter(meeting_items::Column::Id.is_in(ids))
+        .into_query();
+    if tx.get_database_backend() == sea_orm::DbBackend::Postgres {
+        q.lock_with_tables(LockType::Share, [meeting_items::Entity]);
+    }
+    let mut out = std::collections::HashMap::with_capacity(group.len());
+    for row in tx.query_all(&q).await? {
+        use sea_orm::FromQueryResult;
+        let item = meeting_items::Model::from_query_result(&row, "A_")?;
+        let meeting = meetings::Model::from_query_result(&row, "B_")?;
+        out.insert(item.id.clone(), (item, meeting));
+    }
+    Ok(out)
+}
+
 /// `INSERT INTO ballot_participations (…) SELECT … FROM (VALUES …) v WHERE EXISTS (the voter
-/// is registered present at the meeting) ON CONFLICT (item_id, voter_id) DO NOTHING RETURNING
-/// id`: the group's participations, each written only if its voter is present (R08) and has
+/// is registered present at the meeting) AND (the voter's membership is the one checked) ON
+/// CONFLICT (item_id, voter_id) DO NOTHING RETURNING id`: the group's participations, each
+/// written only if its voter is present (R08), is still the member the checks saw, and has
 /// not voted on the item (R11).
 fn insert_participations_if_present(receipts: &[&&BallotWrite]) -> sea_orm::sea_query::InsertStatement {
     use sea_orm::sea_query::{Alias, Query, ValueTuple};
@@ -301,6 +427,10 @@ fn insert_participations_if_present(receipts: &[&&BallotWrite]) -> sea_orm::sea_
     // VALUES' columns are named column1, column2, … on both SQLite and PostgreSQL.
     let col = |i: usize| Expr::col((v.clone(), Alias::new(format!("column{i}"))));
     let rows = receipts.iter().map(|b| {
+        let (roles, section) = match &b.membership {
+            Some((r, s)) => (Some(r.clone()), s.clone()),
+            None => (None, None),
+        };
         ValueTuple::Many(vec![
             b.receipt_id.clone().into(),
             b.meeting.unit_id.clone().into(),
@@ -308,6 +438,8 @@ fn insert_participations_if_present(receipts: &[&&BallotWrite]) -> sea_orm::sea_
             b.item_id.clone().into(),
             b.voter_id.clone().into(),
             b.at.into(),
+            roles.into(),
+            section.into(),
         ])
     });
     let present = Query::select()
@@ -317,10 +449,30 @@ fn insert_participations_if_present(receipts: &[&&BallotWrite]) -> sea_orm::sea_
         .and_where(Expr::col((attendance::Entity, attendance::Column::UserId)).eq(col(5)))
         .and_where(Expr::col((attendance::Entity, attendance::Column::Status)).eq(AttendanceStatus::Present.as_str()))
         .to_owned();
+    // The voter's membership is still the one the gate and the checks used (roles, section;
+    // none at all if none was used).
+    use crate::store::entities::memberships::{Column as M, Entity as Memberships};
+    let member = |same: bool| {
+        let mut q = Query::select();
+        q.expr(Expr::val(1))
+            .from(Memberships)
+            .and_where(Expr::col((Memberships, M::UnitId)).eq(col(2)))
+            .and_where(Expr::col((Memberships, M::UserId)).eq(col(5)));
+        if same {
+            q.and_where(Expr::col((Memberships, M::Roles)).eq(col(7))).and_where(
+                Expr::col((Memberships, M::SectionId))
+                    .eq(col(8))
+                    .or(Expr::col((Memberships, M::SectionId)).is_null().and(col(8).is_null())),
+            );
+        }
+        q
+    };
+    let same_membership = Expr::exists(member(true)).or(col(7).is_null().and(Expr::exists(member(false)).not()));
     let select = Query::select()
         .exprs((1..=6).map(col))
         .from_values(rows, v.clone())
         .and_where(Expr::exists(present))
+        .and_where(same_membership)
         .to_owned();
     let mut insert = Query::insert();
     insert
@@ -354,6 +506,24 @@ async fn participations_of<'a>(tx: &impl ConnectionTrait, ballots: &[&'a BallotW
         found.extend(voters.into_iter().filter(|v| voted.contains(*v)).map(|v| (item, v)));
     }
     Ok(found)
+}
+
+/// The voters' memberships of the meetings' units now, by (unit, voter).
+async fn memberships_of<'a>(tx: &impl ConnectionTrait, ballots: &[&'a BallotWrite]) -> AppResult<std::collections::HashMap<(&'a str, &'a str), Membership>> {
+    use crate::store::entities::memberships;
+    let mut out = std::collections::HashMap::new();
+    for b in ballots {
+        let key = (b.meeting.unit_id.as_str(), b.voter_id.as_str());
+        if !out.contains_key(&key) {
+            let m = memberships::Entity::find()
+                .filter(memberships::Column::UnitId.eq(key.0))
+                .filter(memberships::Column::UserId.eq(key.1))
+                .one(tx)
+                .await?;
+            out.insert(key, m.map(|m| (m.roles, m.section_id)));
+        }
+    }
+    Ok(out)
 }
 
 /// R08's refusal of a ballot by a member not registered present.

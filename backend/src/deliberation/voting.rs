@@ -6,6 +6,7 @@ use super::common::*;
 use super::meetings::{attendance_of, present_members, principal_only};
 use crate::audit::{self, NewEntry};
 use crate::error::{AppError, AppResult};
+use super::ballot_queue::Membership;
 use crate::http::api::{Ctx, OwnerAndMembership, Preloaded};
 use crate::state::AppState;
 use crate::store::entities::{ballot_participations, ballots, meeting_items, meetings, proposals, secret_tallies, statements};
@@ -113,9 +114,10 @@ impl ItemCtx {
         Ok(ItemCtx { m, item, p: Some(p), should, recused, present })
     }
 
-    /// What a ballot's checks need, before its write (`cast`): the meeting and the item, read
-    /// without locks by the route's gate ([`preload_ballot`]), then the caller's right to see
-    /// the meeting and the should-attend list (from the meeting row for nearly everyone).
+    /// What a ballot's checks need, before its write (`cast`): the meeting and the item as
+    /// the route's gate took them ([`preload_ballot`]: read without locks, or kept from recent
+    /// ballots; the writer compares them with the rows it locks), then the caller's right to
+    /// see the meeting and the should-attend list (from the meeting row for nearly everyone).
     async fn for_ballot(db: &impl ConnectionTrait, ctx: &Ctx, item: meeting_items::Model, m: meetings::Model) -> AppResult<ItemCtx> {
         if !may_read_meeting(db, ctx, &m).await? {
             return Err(AppError::not_found());
@@ -498,9 +500,30 @@ async fn ballot_rows(
     Ok(Some(((item, m), membership)))
 }
 
+/// What a ballot's checks decide on: the item and its meeting, and the caller's membership
+/// of the meeting's unit; `kept` when they come from the rows recent ballots read
+/// (`ballot_queue::GateRows`) instead of a statement now.
+#[derive(Clone)]
+struct BallotPre {
+    rows: std::sync::Arc<BallotRows>,
+    membership: Membership,
+    kept: bool,
+}
+
+/// The item, its meeting and the user's membership, read now (and kept for the next ballots).
+async fn read_ballot_pre(state: &AppState, meeting_id: &str, proposal_id: &str, user_id: &str) -> AppResult<Option<BallotPre>> {
+    let Some((rows, membership)) = ballot_rows(&state.db.conn, meeting_id, proposal_id, Some(user_id)).await? else {
+        return Ok(None);
+    };
+    let rows = std::sync::Arc::new(rows);
+    state.ballots.gate.put(rows.clone(), user_id, &membership);
+    Ok(Some(BallotPre { rows, membership, kept: false }))
+}
+
 /// The ballot route's gate lookup (`Scope::Preload`): the unit that owns the meeting and the
-/// caller's membership there, with the item and the meeting for `cast`, in one statement (a
-/// ballot is the hot path of a meeting; it made two before).
+/// caller's membership there, with the item and the meeting for `cast`. Taken from the rows
+/// recent ballots read when they are kept (a meeting's members vote on the same item at
+/// once), else read in one statement.
 pub fn preload_ballot<'a>(
     state: &'a AppState,
     meeting_id: &'a str,
@@ -508,33 +531,96 @@ pub fn preload_ballot<'a>(
     user_id: &'a str,
 ) -> futures::future::BoxFuture<'a, AppResult<Option<(OwnerAndMembership, Preloaded)>>> {
     Box::pin(async move {
-        Ok(ballot_rows(&state.db.conn, meeting_id, proposal_id, Some(user_id)).await?.map(|(rows, membership)| {
-            let unit = rows.1.unit_id.clone();
-            ((unit, membership), Preloaded(std::sync::Arc::new(rows)))
-        }))
+        let pre = match state.ballots.gate.get(meeting_id, proposal_id, user_id) {
+            Some((rows, member)) => Some(BallotPre { rows, membership: Some(member), kept: true }),
+            None => read_ballot_pre(state, meeting_id, proposal_id, user_id).await?,
+        };
+        Ok(pre.map(|pre| ((pre.rows.1.unit_id.clone(), pre.membership.clone()), Preloaded(std::sync::Arc::new(pre)))))
     })
 }
 
+/// Why a ballot was not recorded: refused by the checks made before it was queued, or by
+/// the writer.
+enum NotCast {
+    Checks(AppError),
+    Write(AppError),
+}
+
+impl From<AppError> for NotCast {
+    fn from(e: AppError) -> Self {
+        NotCast::Checks(e)
+    }
+}
+
+impl From<sea_orm::DbErr> for NotCast {
+    fn from(e: sea_orm::DbErr) -> Self {
+        NotCast::Checks(e.into())
+    }
+}
+
+/// The caller as the gate would have resolved them from `membership` (read afresh).
+fn with_membership(ctx: &Ctx, membership: &Membership) -> AppResult<Ctx> {
+    let mut c = ctx.clone();
+    match membership {
+        None if ctx.admin_role.is_none() => return Err(AppError::not_found()),
+        None => (c.roles, c.section_id) = (Vec::new(), None),
+        Some((roles, section)) => {
+            c.roles = yishi_domain::roles::effective_roles(&crate::authz::parse_roles(roles));
+            c.section_id = section.clone();
+        }
+    }
+    Ok(c)
+}
+
+/// A ballot (R08–R11). Decided on the rows the gate took (`preload_ballot`); when those were
+/// kept rows, a refusal is decided again on rows read now, and when the writer finds the
+/// rows changed before the write, the ballot is checked again on fresh rows (at most three
+/// times in all).
 pub async fn cast(state: &AppState, ctx: &Ctx, meeting_id: &str, proposal_id: &str, preloaded: Option<Preloaded>, req: BallotIn) -> AppResult<Value> {
     let choice = BallotChoice::parse_field(&req.choice, "choice")?;
     let opinion = opt_text("opinion", req.opinion.as_deref(), 2000)?;
+    let mut pre = match preloaded.as_ref().and_then(|p| p.0.downcast_ref::<BallotPre>()) {
+        Some(pre) => pre.clone(),
+        None => read_ballot_pre(state, meeting_id, proposal_id, &ctx.user_id).await?.ok_or_else(AppError::not_found)?,
+    };
+    let mut fresh_ctx = None;
+    for attempt in 1.. {
+        let caller = fresh_ctx.as_ref().unwrap_or(ctx);
+        match cast_on(state, caller, meeting_id, proposal_id, &pre, choice, opinion.clone()).await {
+            Ok(receipt) => return Ok(receipt),
+            Err(NotCast::Checks(e)) if !pre.kept => return Err(e),
+            Err(NotCast::Write(e)) if !super::ballot_queue::is_rows_changed(&e) || attempt >= 3 => return Err(e),
+            Err(_) => {
+                pre = read_ballot_pre(state, meeting_id, proposal_id, &ctx.user_id).await?.ok_or_else(AppError::not_found)?;
+                fresh_ctx = Some(with_membership(ctx, &pre.membership)?);
+            }
+        }
+    }
+    unreachable!("the loop returns by its third attempt")
+}
+
+async fn cast_on(
+    state: &AppState,
+    ctx: &Ctx,
+    meeting_id: &str,
+    proposal_id: &str,
+    pre: &BallotPre,
+    choice: BallotChoice,
+    opinion: Option<String>,
+) -> Result<Value, NotCast> {
     let now = state.clock.now();
     // A ballot is the hot path of a meeting (every member at once). The checks that no
-    // concurrent change can undo are made here, from the rows the gate read: the caller's
+    // concurrent change can undo are made here, from the rows the gate took: the caller's
     // membership of the meeting (R08), recusal (R09) and the principal's turn (R10: members
     // who voted cannot take it back). The ballot is then written by the ballot queue together
-    // with those that arrive meanwhile (group commit), which reads the item again — locked on
-    // PostgreSQL — because its vote may have been closed (R11), and writes the participation
-    // only if the voter is registered present (R08: the clerk may register a departure during
-    // the meeting) and has no earlier ballot on the item (the unique index, R11, R42).
+    // with those that arrive meanwhile (group commit), which reads those rows again — the
+    // item locked on PostgreSQL — and writes the ballot only if they are unchanged (the vote
+    // may have been closed, R11), writes the participation only if the voter is registered
+    // present (R08: the clerk may register a departure during the meeting) and has no
+    // earlier ballot on the item (the unique index, R11, R42).
     let db = &state.db.conn;
-    // The item and its meeting, as the gate read them in the statement that found the
-    // caller's membership (`preload_ballot`); read here only if the gate did not.
-    let rows = match preloaded.as_ref().and_then(|p| p.0.downcast_ref::<BallotRows>()) {
-        Some(rows) => rows.clone(),
-        None => ballot_rows(db, meeting_id, proposal_id, None).await?.ok_or_else(AppError::not_found)?.0,
-    };
-    let mut c = ItemCtx::for_ballot(db, ctx, rows.0, rows.1).await?;
+    let (item, meeting) = (*pre.rows).clone();
+    let mut c = ItemCtx::for_ballot(db, ctx, item.clone(), meeting).await?;
     c.require_open()?;
     c.require_voting()?;
     let me = ctx.user_id.as_str();
@@ -542,17 +628,17 @@ pub async fn cast(state: &AppState, ctx: &Ctx, meeting_id: &str, proposal_id: &s
         // Observers are refused as should-attend members when registered, so the observers
         // table matters only for a caller outside the should-attend set: the wording here.
         if observer_ids(db, meeting_id).await?.iter().any(|o| o == me) {
-            return Err(AppError::rule("R08", "列席人员可以发言，但不参加表决"));
+            return Err(AppError::rule("R08", "列席人员可以发言，但不参加表决").into());
         }
-        return Err(AppError::rule("R08", "只有应到会的领导班子成员可以表决"));
+        return Err(AppError::rule("R08", "只有应到会的领导班子成员可以表决").into());
     }
     if c.recused.iter().any(|u| u == me) {
-        return Err(AppError::rule("R09", "您对该议题须回避，不参加表决"));
+        return Err(AppError::rule("R09", "您对该议题须回避，不参加表决").into());
     }
     // R08 (registered present) and R11 (an earlier ballot, by the unique index) are decided
     // by the writer, inside the transaction that records the ballot.
     // R10: in a named vote the principal votes last.
-    let mode: VoteMode = c.item.mode.as_deref().unwrap_or("named").parse()?;
+    let mode: VoteMode = c.item.mode.as_deref().unwrap_or("named").parse().map_err(AppError::from)?;
     let is_principal = ctx.has(Role::Principal) || c.m.chair_id.as_deref() == Some(me);
     if mode.is_named() && is_principal {
         c.present = present_members(db, &c.m).await?;
@@ -564,7 +650,7 @@ pub async fn cast(state: &AppState, ctx: &Ctx, meeting_id: &str, proposal_id: &s
             .all(db)
             .await?;
         if voters.iter().any(|v| v == me) {
-            return Err(second_ballot());
+            return Err(second_ballot().into());
         }
         let waiting: Vec<String> = c.present_eligible().into_iter().filter(|u| u != me && !voters.contains(u)).collect();
         if !waiting.is_empty() {
@@ -573,7 +659,8 @@ pub async fn cast(state: &AppState, ctx: &Ctx, meeting_id: &str, proposal_id: &s
                 "R10",
                 format!("记名表决时主要领导最后表态：请等待其他到会成员投票后再投（尚未投票：{}）", n.values().cloned().collect::<Vec<_>>().join("、")),
             )
-            .with_details(json!({"waiting_for": waiting})));
+            .with_details(json!({"waiting_for": waiting}))
+            .into());
         }
     }
     // Written with the ballots that arrive meanwhile, in one transaction (group commit);
@@ -586,6 +673,8 @@ pub async fn cast(state: &AppState, ctx: &Ctx, meeting_id: &str, proposal_id: &s
         .ballots
         .write(super::ballot_queue::BallotWrite {
             meeting: c.m,
+            item,
+            membership: pre.membership.clone(),
             proposal_id: proposal,
             item_id,
             mode,
@@ -597,7 +686,8 @@ pub async fn cast(state: &AppState, ctx: &Ctx, meeting_id: &str, proposal_id: &s
             receipt_id: receipt_id.clone(),
             eligible,
         })
-        .await?;
+        .await
+        .map_err(NotCast::Write)?;
     let receipt = json!({
         "receipt_id": receipt_id, "meeting_id": meeting_id, "proposal_id": proposal_id, "mode": mode.as_str(),
         "cast_at": now, "choice": if mode.is_named() { json!(choice.as_str()) } else { Value::Null },
