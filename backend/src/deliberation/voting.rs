@@ -583,20 +583,20 @@ pub async fn cast(state: &AppState, ctx: &Ctx, meeting_id: &str, proposal_id: &s
         Some(pre) => pre.clone(),
         None => read_ballot_pre(state, meeting_id, proposal_id, &ctx.user_id).await?.ok_or_else(AppError::not_found)?,
     };
-    let mut fresh_ctx = None;
-    for attempt in 1.. {
+    let (mut fresh_ctx, mut attempt) = (None, 1);
+    loop {
         let caller = fresh_ctx.as_ref().unwrap_or(ctx);
         match cast_on(state, caller, meeting_id, proposal_id, &pre, choice, opinion.clone()).await {
             Ok(receipt) => return Ok(receipt),
             Err(NotCast::Checks(e)) if !pre.kept => return Err(e),
             Err(NotCast::Write(e)) if !super::ballot_queue::is_rows_changed(&e) || attempt >= 3 => return Err(e),
             Err(_) => {
+                attempt += 1;
                 pre = read_ballot_pre(state, meeting_id, proposal_id, &ctx.user_id).await?.ok_or_else(AppError::not_found)?;
                 fresh_ctx = Some(with_membership(ctx, &pre.membership)?);
             }
         }
     }
-    unreachable!("the loop returns by its third attempt")
 }
 
 async fn cast_on(
