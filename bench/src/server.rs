@@ -76,7 +76,8 @@ pub async fn start_yishi(bin: &Path, database_url: &str, dir: &Path, port: Optio
         .env("YISHI_DATA_DIR", dir.join("data"))
         .env("YISHI_DIST", dir.join("dist"))
         .env("YISHI_TEST_CLOCK", "1")
-        // YISHI_BENCH_SERVER_LOG=sqlx::query=debug counts a request's statements in yishi-<port>.log.
+        // YISHI_SQL_LOG=1 with YISHI_BENCH_SERVER_LOG=sqlx::query=info logs every statement in yishi-<port>.log
+        // (the server inherits YISHI_SQL_LOG; without it sqlx logs nothing).
         .env("RUST_LOG", std::env::var("YISHI_BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into()))
         .stdout(Stdio::null())
         .stderr(Stdio::from(log))

@@ -100,35 +100,47 @@ pub struct BallotQueue {
 /// if they are unchanged (else the caller checks again on rows read afresh), and a refusal
 /// is always decided on fresh rows (`voting::cast`). So a kept row can cost a retry, never a
 /// wrong decision, on any number of instances.
-#[derive(Default)]
 pub struct GateRows {
     items: std::sync::Mutex<Kept<(String, String), Arc<(meeting_items::Model, meetings::Model)>>>,
     members: std::sync::Mutex<Kept<(String, String), (String, Option<String>)>>,
 }
 
-/// Entries are used for at most [`GATE_ROWS_SECS`]; past [`GATE_ROWS_MAX`] entries the map
-/// starts over.
-const GATE_ROWS_SECS: u64 = 10;
-const GATE_ROWS_MAX: usize = 4096;
-
-struct Kept<K, V>(std::collections::HashMap<K, (std::time::Instant, V)>);
-
-impl<K, V> Default for Kept<K, V> {
+impl Default for GateRows {
     fn default() -> Self {
-        Kept(std::collections::HashMap::new())
+        // A meeting votes on one item at a time; the bounds leave room for many meetings
+        // voting at once and keep the memory small (an item's entry holds its meeting's row).
+        GateRows { items: std::sync::Mutex::new(Kept::new(256)), members: std::sync::Mutex::new(Kept::new(2048)) }
     }
 }
 
+/// Entries are used for at most [`GATE_ROWS_SECS`].
+const GATE_ROWS_SECS: u64 = 10;
+
+/// At most `max` entries: when full, the expired ones go, and if none had expired, all.
+struct Kept<K, V> {
+    map: std::collections::HashMap<K, (std::time::Instant, V)>,
+    max: usize,
+}
+
 impl<K: std::hash::Hash + Eq, V: Clone> Kept<K, V> {
+    fn new(max: usize) -> Self {
+        Kept { map: std::collections::HashMap::new(), max }
+    }
+    fn fresh(at: std::time::Instant) -> bool {
+        at.elapsed() < std::time::Duration::from_secs(GATE_ROWS_SECS)
+    }
     fn get(&self, k: &K) -> Option<V> {
-        let (at, v) = self.0.get(k)?;
-        (at.elapsed() < std::time::Duration::from_secs(GATE_ROWS_SECS)).then(|| v.clone())
+        let (at, v) = self.map.get(k)?;
+        Self::fresh(*at).then(|| v.clone())
     }
     fn put(&mut self, k: K, v: V) {
-        if self.0.len() >= GATE_ROWS_MAX {
-            self.0.clear();
+        if self.map.len() >= self.max {
+            self.map.retain(|_, (at, _)| Self::fresh(*at));
+            if self.map.len() >= self.max {
+                self.map.clear();
+            }
         }
-        self.0.insert(k, (std::time::Instant::now(), v));
+        self.map.insert(k, (std::time::Instant::now(), v));
     }
 }
 
@@ -655,5 +667,22 @@ impl LiveCounts {
             })),
             Err(e) => tracing::warn!(error = %e.message, item = %item_id, "live ballot count not sent"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Kept;
+
+    #[test]
+    fn kept_rows_stay_within_their_bound() {
+        let mut k: Kept<u32, u32> = Kept::new(2);
+        k.put(1, 10);
+        k.put(2, 20);
+        assert_eq!((k.get(&1), k.get(&2)), (Some(10), Some(20)));
+        // Full, and nothing expired yet: the map starts over with the new entry.
+        k.put(3, 30);
+        assert_eq!((k.get(&1), k.get(&2), k.get(&3)), (None, None, Some(30)));
+        assert!(k.map.len() <= 2);
     }
 }
