@@ -34,7 +34,7 @@
 //! The checks themselves (membership, the should-attend list, recusal, the principal's
 //! turn) are made by the caller before queueing (`voting::cast`).
 use super::common::{json_ids, to_json};
-use super::voting::{chair_and_clerks, random_index, require_voting, second_ballot};
+use super::voting::{chair_and_clerks, items_with_meetings, random_index, require_voting, second_ballot};
 use crate::audit::{self, Actor, NewEntry};
 use crate::db::{Db, Durable};
 use crate::error::{AppError, AppResult};
@@ -405,13 +405,7 @@ async fn write_group(db: &Db, group: &[&BallotWrite]) -> AppResult<Written> {
 async fn rows_of(tx: &impl ConnectionTrait, group: &[&BallotWrite]) -> AppResult<std::collections::HashMap<String, (meeting_items::Model, meetings::Model)>> {
     use sea_orm::QueryTrait;
     let ids: std::collections::BTreeSet<&str> = group.iter().map(|b| b.item_id.as_str()).collect();
-    let on_meeting = meeting_items::Entity::belongs_to(meetings::Entity)
-        .from(meeting_items::Column::MeetingId)
-        .to(meetings::Column::Id)
-        .into();
-    let mut q = meeting_items::Entity::find()
-        .join(sea_orm::JoinType::InnerJoin, on_meeting)
-        .select_also(meetings::Entity)
+    let mut q = items_with_meetings()
         .filter(meeting_items::Column::Id.is_in(ids))
         .into_query();
     if tx.get_database_backend() == sea_orm::DbBackend::Postgres {

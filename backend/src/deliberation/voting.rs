@@ -449,6 +449,16 @@ pub(super) fn random_index(len: usize) -> usize {
 /// The item and its meeting, as a ballot's checks read them.
 type BallotRows = (meeting_items::Model, meetings::Model);
 
+/// `SELECT item.*, meeting.* FROM meeting_items JOIN meetings`: agenda items with their
+/// meetings (columns prefixed `A_` and `B_`), for a ballot's checks and the ballot writer.
+pub(super) fn items_with_meetings() -> sea_orm::SelectTwo<meeting_items::Entity, meetings::Entity> {
+    let on_meeting = meeting_items::Entity::belongs_to(meetings::Entity)
+        .from(meeting_items::Column::MeetingId)
+        .to(meetings::Column::Id)
+        .into();
+    meeting_items::Entity::find().join(sea_orm::JoinType::InnerJoin, on_meeting).select_also(meetings::Entity)
+}
+
 /// `SELECT item.*, meeting.*[, membership.roles, membership.section_id] FROM meeting_items
 /// JOIN meetings [LEFT JOIN memberships ON the meeting's unit and the user] WHERE …`: the item
 /// and its meeting without locks, and the user's membership in the meeting's unit when asked.
@@ -461,13 +471,7 @@ async fn ballot_rows(
     use crate::store::entities::memberships;
     use sea_orm::sea_query::{Alias, ExprTrait, JoinType};
     use sea_orm::{FromQueryResult, QueryTrait};
-    let on_meeting = meeting_items::Entity::belongs_to(meetings::Entity)
-        .from(meeting_items::Column::MeetingId)
-        .to(meetings::Column::Id)
-        .into();
-    let mut q = meeting_items::Entity::find()
-        .join(sea_orm::JoinType::InnerJoin, on_meeting)
-        .select_also(meetings::Entity)
+    let mut q = items_with_meetings()
         .filter(meeting_items::Column::MeetingId.eq(meeting_id))
         .filter(meeting_items::Column::ProposalId.eq(proposal_id))
         .into_query();
