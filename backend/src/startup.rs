@@ -62,7 +62,16 @@ impl Application {
         let state = self.state.clone();
         spawn_background(state.clone());
         let app = crate::http::router(state);
-        axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        // TCP_NODELAY on every connection: a response's last partial segment goes out at once,
+        // instead of after the client's delayed acknowledgement of the segments before it
+        // (the reason for `db`'s `nodelay` on the database side).
+        use axum::serve::ListenerExt;
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "TCP_NODELAY not set on a connection");
+            }
+        });
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown_signal())
             .await?;
         Ok(())

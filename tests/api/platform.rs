@@ -310,6 +310,100 @@ async fn r19_deleting_or_reordering_audit_entries_is_detected() {
     assert!(!yishi::audit::verify(db).await.unwrap().ok);
 }
 
+/// The chain links entries carrying any text (quotes, backslashes, control characters,
+/// emoji, SQL), a timestamp with nanoseconds is stored and hashed to the microsecond, a
+/// rolled-back transaction or savepoint leaves no entry, and concurrent transactions each get
+/// a run of consecutive numbers (on PostgreSQL they queue at the head row).
+#[tokio::test]
+async fn r19_entries_with_any_text_are_chained_and_rolled_back_ones_leave_nothing() {
+    use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
+    use yishi::audit::{self, Actor, NewEntry};
+    let app = spawn_app().await;
+    let db = app.state.db.clone();
+    let before = audit::verify(app.db()).await.unwrap();
+    assert!(before.ok, "{before:?}");
+    let texts = [
+        "引号\"与反斜杠\\",
+        "换行\n制表\t回车\r",
+        "控制字符\u{1}\u{1f}\u{7f}",
+        "表情 🗳️ 与 U+2028 \u{2028}",
+        "'; DROP TABLE audit_log; --",
+        "$fn$ $$ {\"seq\":0",
+    ];
+    let unit = app.unit().to_string();
+    let entry = move |t: &str| NewEntry {
+        unit_id: Some(unit.clone()),
+        action: "test.text".into(),
+        object_type: "test".into(),
+        object_id: Some(t.to_string()),
+        before: json!({"text": t}),
+        after: json!({"text": t, "n": 1}),
+        permanent: false,
+    };
+    let actor = Actor { user_id: Some("用户\"1".into()), on_behalf_of: None, client_addr: Some("::1".into()) };
+    // Nanoseconds: stored and hashed to the microsecond on both databases.
+    let at = chrono::Utc::now();
+    let tx = db.begin_write().await.unwrap();
+    audit::append_many(&*tx, texts.iter().map(|t| (at, actor.clone(), entry(t))).collect()).await.unwrap();
+    for t in texts {
+        audit::append(&*tx, at, &actor, entry(t)).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    // Rolled back: a whole transaction, and a savepoint inside a committed one.
+    let tx = db.begin_write().await.unwrap();
+    audit::append(&*tx, at, &actor, entry("rolled back")).await.unwrap();
+    drop(tx);
+    let tx = db.begin_write().await.unwrap();
+    let sp = tx.begin().await.unwrap();
+    audit::append(&sp, at, &actor, entry("savepoint rolled back")).await.unwrap();
+    sp.rollback().await.unwrap();
+    let sp = tx.begin().await.unwrap();
+    audit::append(&sp, at, &actor, entry("savepoint kept")).await.unwrap();
+    sp.commit().await.unwrap();
+    audit::append(&*tx, at, &actor, entry("after the savepoints")).await.unwrap();
+    tx.commit().await.unwrap();
+    // Concurrent transactions.
+    let mut handles = Vec::new();
+    for i in 0..12 {
+        let (db, actor, entry) = (db.clone(), actor.clone(), entry.clone());
+        handles.push(tokio::spawn(async move {
+            let tx = db.begin_write().await.unwrap();
+            let n = format!("concurrent {i}");
+            audit::append_many(&*tx, (0..3).map(|_| (at, actor.clone(), entry(&n))).collect()).await.unwrap();
+            tx.commit().await.unwrap();
+        }));
+    }
+    for h in handles {
+        h.await.unwrap();
+    }
+
+    let r = audit::verify(app.db()).await.unwrap();
+    assert!(r.ok, "{r:?}");
+    assert_eq!(r.entries, before.entries + 2 * texts.len() as i64 + 2 + 36);
+    let backend = app.db().get_database_backend();
+    let rows = app
+        .db()
+        .query_all_raw(Statement::from_string(backend, "SELECT seq, object_id, before_state FROM audit_log WHERE action = 'test.text' ORDER BY seq"))
+        .await
+        .unwrap();
+    let got: Vec<(i64, String, String)> = rows
+        .iter()
+        .map(|r| (r.try_get("", "seq").unwrap(), r.try_get("", "object_id").unwrap(), r.try_get("", "before_state").unwrap()))
+        .collect();
+    let mut expected: Vec<String> = texts.iter().chain(texts.iter()).map(|t| t.to_string()).collect();
+    expected.extend(["savepoint kept".to_string(), "after the savepoints".to_string()]);
+    assert_eq!(got.iter().take(expected.len()).map(|g| g.1.clone()).collect::<Vec<_>>(), expected);
+    for (_, t, before_state) in &got {
+        assert_eq!(serde_json::from_str::<serde_json::Value>(before_state).unwrap()["text"], t.as_str());
+    }
+    // Each concurrent transaction's three entries are consecutive.
+    for i in 0..12 {
+        let seqs: Vec<i64> = got.iter().filter(|g| g.1 == format!("concurrent {i}")).map(|g| g.0).collect();
+        assert_eq!(seqs.len(), 3);
+        assert_eq!(seqs[2] - seqs[0], 2, "transaction {i}: {seqs:?}");
+    }
+}
+
 #[tokio::test]
 async fn r42_gapless_counters_under_concurrency() {
     let app = spawn_app().await;

@@ -9,8 +9,9 @@
 //! moves once for the whole group (`audit::append_many`), each ballot keeping its own entry.
 //! Nobody is told "recorded" before the transaction that holds their ballot is committed and
 //! on disk (R43): the answers wait for `Durable::wait` in their own task while the writer
-//! goes on with the next group, so one fsync of SQLite's WAL can cover both. On PostgreSQL a
-//! few writers work at once; they share-lock the item and meet only at the audit head.
+//! goes on with the next group, so one fsync of SQLite's WAL can cover both. PostgreSQL also
+//! has one writer by default ([`PG_WRITERS`]); with more, or with several instances, they
+//! share-lock the item and meet only at the audit head.
 //!
 //! What is decided per ballot stays per ballot:
 //! - the rows the caller's checks decided on — the item, its meeting, the voter's
@@ -182,9 +183,8 @@ type Receiver = Arc<Mutex<mpsc::UnboundedReceiver<Job>>>;
 
 impl BallotQueue {
     /// Starts the writer tasks on the current tokio runtime: one on SQLite (one writer at a
-    /// time anyway; the next group is written while the previous one's fsync runs), a few on
-    /// PostgreSQL, where one group's statements overlap another's wait for the audit head and
-    /// the commit. They end when the last clone of the queue is dropped.
+    /// time anyway; the next group is written while the previous one's fsync runs), and
+    /// [`PG_WRITERS`] on PostgreSQL. They end when the last clone of the queue is dropped.
     pub fn start(db: Db, events: EventBus) -> BallotQueue {
         let (tx, rx) = mpsc::unbounded_channel();
         let rx: Receiver = Arc::new(Mutex::new(rx));
@@ -208,10 +208,14 @@ impl BallotQueue {
     }
 }
 
-/// Concurrent group writers on PostgreSQL. Groups meet at the audit head, so more writers
-/// mostly make smaller groups. Scenario B's capacity on 2 cores (session 9, no-LTO build):
-/// 1,813 ballots/s with 2 writers (1 run), 2,418–2,473 with 4 and 2,057–2,158 with 8 (3 runs each).
-const PG_WRITERS: usize = 4;
+/// Group writers on PostgreSQL. Every group's transaction passes the audit chain's head, so
+/// concurrent writers mostly make smaller groups, each with its own statements and commit.
+/// Scenario B's capacity on 2 cores (session 11, no-LTO build, the database connections with
+/// `TCP_NODELAY`, `db::nodelay`): 4,795 and 4,833 ballots/s with one writer, 3,896–3,941
+/// with 2, 4,162 with 3, 3,561–3,732 with 4 and 2,763 with 8 (single runs). Before
+/// `TCP_NODELAY`, large groups' statements waited 40 ms for TCP acknowledgements and 4 writers
+/// did best (session 9: 1,813 ballots/s with 2, 2,418–2,473 with 4, 2,057–2,158 with 8).
+const PG_WRITERS: usize = 1;
 
 /// Takes the ballots waiting now (at least one, at most [`MAX_GROUP`]); `None` once the
 /// queue is closed.
