@@ -114,6 +114,10 @@ impl Db {
         } else {
             opts.max_connections(24).min_connections(2).acquire_timeout(Duration::from_secs(30));
             let port = url.parse::<sea_orm::sqlx::postgres::PgConnectOptions>().map(|o| o.get_port()).unwrap_or(5432);
+            // Prepared statements kept per connection: [`PG_STATEMENTS`] unless
+            // YISHI_PG_STATEMENTS says otherwise (docs/operations.md).
+            let statements = crate::config::tuning("YISHI_PG_STATEMENTS", PG_STATEMENTS, 0..=usize::MAX);
+            opts.map_sqlx_postgres_opts(move |o| o.statement_cache_capacity(statements));
             opts.map_sqlx_postgres_pool_opts(move |o| {
                 o.after_connect(move |_, _| {
                     Box::pin(async move {
@@ -298,6 +302,14 @@ const SQLITE_STATEMENTS: usize = 24;
 /// RSS 69.0 → 55.1 MiB at 2,000 → 512 KiB, 256 KiB no lower (docs/performance.md, "Allocator
 /// and memory").
 const SQLITE_CACHE_KIB: u32 = 512;
+
+/// Prepared statements kept per PostgreSQL connection (sqlx's default is 100). A ballot group's
+/// statements differ with its size (one `VALUES` row, one `IN` value per ballot), and each size
+/// was kept on every connection that ran it: in scenario B the server's heap grew by 30 MiB
+/// while the ballots were paced (peak VmHWM 76.9 and 83.0 MiB, no-LTO build), against 54.3 MiB
+/// (the sign-in burst's) with 24, at the same capacity (3,663 and 3,683 against 2,415 and
+/// 3,670 ballots/s, alternating single runs).
+const PG_STATEMENTS: usize = 24;
 
 /// SQLite connections in the pool (`Db::connect`). One writes at a time (`Db::begin_write`);
 /// the others read. Scenario B, 8 → 4 connections: peak RSS 50.3 → 47.6–48.0 MiB, capacity
