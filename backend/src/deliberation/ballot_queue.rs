@@ -82,8 +82,11 @@ struct Job {
     reply: oneshot::Sender<AppResult<()>>,
 }
 
+/// A member's roles and section in a unit.
+pub type Member = (String, Option<String>);
+
 /// A member's roles and section in a unit, if a member.
-pub type Membership = Option<(String, Option<String>)>;
+pub type Membership = Option<Member>;
 
 /// The queue in front of the ballot writers, and the rows recent ballots were checked on
 /// ([`GateRows`]). Cloning shares both.
@@ -103,7 +106,7 @@ pub struct BallotQueue {
 /// wrong decision, on any number of instances.
 pub struct GateRows {
     items: std::sync::Mutex<Kept<(String, String), Arc<(meeting_items::Model, meetings::Model)>>>,
-    members: std::sync::Mutex<Kept<(String, String), (String, Option<String>)>>,
+    members: std::sync::Mutex<Kept<(String, String), Member>>,
 }
 
 impl Default for GateRows {
@@ -152,7 +155,7 @@ fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl GateRows {
     /// The item (by meeting and proposal) with its meeting, and the user's membership of the
     /// meeting's unit, if both are kept.
-    pub fn get(&self, meeting_id: &str, proposal_id: &str, user_id: &str) -> Option<(Arc<(meeting_items::Model, meetings::Model)>, (String, Option<String>))> {
+    pub fn get(&self, meeting_id: &str, proposal_id: &str, user_id: &str) -> Option<(Arc<(meeting_items::Model, meetings::Model)>, Member)> {
         let rows = lock(&self.items).get(&(meeting_id.to_string(), proposal_id.to_string()))?;
         let member = lock(&self.members).get(&(rows.1.unit_id.clone(), user_id.to_string()))?;
         Some((rows, member))
@@ -334,11 +337,9 @@ async fn write_group(db: &Db, group: &[&BallotWrite]) -> AppResult<Written> {
     // changed (checked again), or else R08 (not present); the participation and membership
     // rows tell which. Asked only when some ballot was refused.
     let refused: Vec<&BallotWrite> = receipts.iter().filter(|b| !recorded.contains(&b.receipt_id)).map(|b| **b).collect();
-    let (already, members) = if refused.is_empty() {
-        Default::default()
-    } else {
-        (participations_of(&*tx, &refused).await?, memberships_of(&*tx, &refused).await?)
-    };
+    let already = if refused.is_empty() { Default::default() } else { participations_of(&*tx, &refused).await? };
+    let unexplained: Vec<&BallotWrite> = refused.iter().filter(|b| !already.contains(&(b.item_id.as_str(), b.voter_id.as_str()))).copied().collect();
+    let members = if unexplained.is_empty() { Default::default() } else { memberships_of(&*tx, &unexplained).await? };
     for (b, outcome) in group.iter().zip(outcomes.iter_mut()) {
         if outcome.is_none() && !recorded.contains(&b.receipt_id) {
             *outcome = Some(Err(if already.contains(&(b.item_id.as_str(), b.voter_id.as_str())) {
@@ -518,20 +519,24 @@ async fn participations_of<'a>(tx: &impl ConnectionTrait, ballots: &[&'a BallotW
     Ok(found)
 }
 
-/// The voters' memberships of the meetings' units now, by (unit, voter).
+/// The voters' memberships of the meetings' units now, by (unit, voter): one statement per unit.
 async fn memberships_of<'a>(tx: &impl ConnectionTrait, ballots: &[&'a BallotWrite]) -> AppResult<std::collections::HashMap<(&'a str, &'a str), Membership>> {
     use crate::store::entities::memberships;
-    let mut out = std::collections::HashMap::new();
+    let mut by_unit: BTreeMap<&str, std::collections::BTreeSet<&str>> = BTreeMap::new();
     for b in ballots {
-        let key = (b.meeting.unit_id.as_str(), b.voter_id.as_str());
-        if !out.contains_key(&key) {
-            let m = memberships::Entity::find()
-                .filter(memberships::Column::UnitId.eq(key.0))
-                .filter(memberships::Column::UserId.eq(key.1))
-                .one(tx)
-                .await?;
-            out.insert(key, m.map(|m| (m.roles, m.section_id)));
-        }
+        by_unit.entry(b.meeting.unit_id.as_str()).or_default().insert(b.voter_id.as_str());
+    }
+    let mut out = std::collections::HashMap::new();
+    for (unit, voters) in by_unit {
+        let found: std::collections::HashMap<String, Member> = memberships::Entity::find()
+            .filter(memberships::Column::UnitId.eq(unit))
+            .filter(memberships::Column::UserId.is_in(voters.iter().copied()))
+            .all(tx)
+            .await?
+            .into_iter()
+            .map(|m| (m.user_id, (m.roles, m.section_id)))
+            .collect();
+        out.extend(voters.into_iter().map(|v| ((unit, v), found.get(v).cloned())));
     }
     Ok(out)
 }

@@ -467,7 +467,7 @@ async fn ballot_rows(
     meeting_id: &str,
     proposal_id: &str,
     member: Option<&str>,
-) -> AppResult<Option<(BallotRows, Option<(String, Option<String>)>)>> {
+) -> AppResult<Option<(BallotRows, Membership)>> {
     use crate::store::entities::memberships;
     use sea_orm::sea_query::{Alias, ExprTrait, JoinType};
     use sea_orm::{FromQueryResult, QueryTrait};
@@ -568,10 +568,7 @@ fn with_membership(ctx: &Ctx, membership: &Membership) -> AppResult<Ctx> {
     match membership {
         None if ctx.admin_role.is_none() => return Err(AppError::not_found()),
         None => (c.roles, c.section_id) = (Vec::new(), None),
-        Some((roles, section)) => {
-            c.roles = yishi_domain::roles::effective_roles(&crate::authz::parse_roles(roles));
-            c.section_id = section.clone();
-        }
+        Some((roles, section)) => c.set_member(roles, section.clone()),
     }
     Ok(c)
 }

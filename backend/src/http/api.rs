@@ -220,6 +220,12 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// The caller's roles and section in the unit, from their membership row there.
+    pub fn set_member(&mut self, roles: &str, section_id: Option<String>) {
+        self.roles = effective_roles(&crate::authz::parse_roles(roles));
+        self.section_id = section_id;
+    }
+
     pub fn unit(&self) -> AppResult<&str> {
         self.unit_id.as_deref().ok_or_else(|| AppError::internal("route has no unit scope"))
     }
@@ -443,10 +449,7 @@ async fn check(state: &AppState, guard: Guard, req: Request) -> AppResult<Reques
                         return Err(AppError::not_found());
                     }
                 }
-                Some((roles, section_id)) => {
-                    ctx.roles = effective_roles(&crate::authz::parse_roles(&roles));
-                    ctx.section_id = section_id;
-                }
+                Some((roles, section_id)) => ctx.set_member(&roles, section_id),
             }
             ctx.unit_id = Some(unit_id.clone());
             as_admin || authz.allowed(&user.id, &unit_id, guard.obj, guard.act)
