@@ -39,14 +39,19 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 
 /// A hash's 7 MiB and ≈40 ms of one core never run on the async workers nor inside a
 /// database transaction (a sign-in used to hold SQLite's writer for its whole hash): they
-/// run on the blocking pool, at most one per core at a time, so a burst of sign-ins queues
-/// here instead of multiplying memory and stalling every other request.
+/// run on the blocking pool, at most one per two cores at a time (at least one;
+/// `YISHI_HASH_PARALLEL` overrides), so a burst of sign-ins queues here instead of
+/// multiplying memory and taking every core from the other requests. On two cores, 64
+/// members signing in at once take ≈ 1.5 s instead of 0.8 s for the last of them, and the
+/// server's peak memory is 7 MiB lower (docs/performance.md, "Memory").
 fn argon2_permits() -> &'static tokio::sync::Semaphore {
     static P: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    P.get_or_init(|| {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        tokio::sync::Semaphore::new(crate::config::tuning("YISHI_HASH_PARALLEL", cores, 1..=usize::MAX))
-    })
+    P.get_or_init(|| tokio::sync::Semaphore::new(crate::config::tuning("YISHI_HASH_PARALLEL", default_hash_parallel(), 1..=usize::MAX)))
+}
+
+/// Password hashes at a time by default: one per two cores, at least one.
+fn default_hash_parallel() -> usize {
+    (std::thread::available_parallelism().map_or(2, |n| n.get()) / 2).max(1)
 }
 
 async fn on_argon2_pool<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
