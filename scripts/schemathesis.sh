@@ -9,12 +9,24 @@
 #   SCHEMATHESIS_USERS="sunli" scripts/schemathesis.sh 50
 #   SCHEMATHESIS_PHASES=stateful SCHEMATHESIS_USERS=zhangwei scripts/schemathesis.sh 1000   # one phase
 #
+# The hooks sign in every demo account: most calls on a workflow step go out as the account
+# whose turn it is, with a valid body (SCHEMATHESIS_SWITCH, default 0.8; 0 = the fuzzed
+# account only). The stateful phase's scenarios have up to SCHEMATHESIS_STEPS calls (default
+# 150; schemathesis' own default is 6, too short for a workflow). The demo runs with the test
+# clock (YISHI_TEST_CLOCK=1; SCHEMATHESIS_CLOCK=0 without), which only the hooks move: to let a
+# publication window close (R16) before its summary. Every call is logged to
+# ~/.cache/yishi-bench/schemathesis/<account>.calls.jsonl; the summary counts from it the
+# calls on created objects and the state each created object ended in. The summary replaces
+# the section `fuzz_api` of docs/performance.md (SCHEMATHESIS_SECTION=0: it does not).
+#
 # Not fuzzed: DELETE /api/v1/session and POST /api/v1/me/password (they would end the
 # fuzzing session itself) and GET /api/v1/events (an endless event stream).
 source "$(dirname "$0")/lib.sh"
 EXAMPLES="${1:-100}"
 USERS="${SCHEMATHESIS_USERS:-zhangwei sunli xuming secadmin huangxin}"
 PHASES="${SCHEMATHESIS_PHASES:-examples,coverage,fuzzing,stateful}"
+STEPS="${SCHEMATHESIS_STEPS:-150}"
+CLOCK="${SCHEMATHESIS_CLOCK:-1}"
 VENV="$HOME/.cache/yishi-schemathesis"
 OUT="$HOME/.cache/yishi-bench/schemathesis"
 export CARGO_TARGET_DIR="${YISHI_BENCH_TARGET_DIR:-$HOME/.cache/yishi-target-bench}"
@@ -37,12 +49,11 @@ for user in $USERS; do
   tmp="$(mktemp -d)"
   port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
   base="http://127.0.0.1:$port"
-  YISHI_DATA_DIR="$tmp/data" YISHI_DIST="$tmp/dist" RUST_LOG=warn \
+  YISHI_DATA_DIR="$tmp/data" YISHI_DIST="$tmp/dist" RUST_LOG=warn YISHI_TEST_CLOCK="$([ "$CLOCK" = 1 ] && echo 1)" \
     "$BIN" demo --addr "127.0.0.1:$port" --database-url "sqlite://$tmp/demo.db?mode=rwc" >"$tmp/server.out" 2>"$tmp/server.err" &
   pid=$!
   for _ in $(seq 1 200); do curl -sf "$base/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
   resp="$(curl -s -D "$tmp/headers" -H 'content-type: application/json' -d "{\"username\":\"$user\",\"password\":\"$PASSWORD\"}" "$base/api/v1/session")"
-  csrf="$(printf '%s' "$resp" | python3 -c 'import json,sys; print(json.load(sys.stdin)["csrf_token"])')"
   token="$(grep -i '^set-cookie: yishi_session=' "$tmp/headers" | sed -E 's/^[Ss]et-[Cc]ookie: yishi_session=([^;]*).*/\1/' | tr -d '\r')"
   # Proposals brought to `ready` (handler → deputy → principal, R02–R05), so that the
   # hooks' meeting creations have agenda items to schedule.
@@ -111,18 +122,22 @@ ids = {k: sorted({x for x in v if x}) for k, v in ids.items()}
 json.dump(ids, open(out, "w"))
 print("real identifiers:", {k: len(v) for k, v in ids.items()}, file=sys.stderr)
 PY
-  log "schemathesis as $user ($EXAMPLES cases per operation, phases $PHASES) against $base"
+  log "schemathesis as $user ($EXAMPLES cases per operation, phases $PHASES, up to $STEPS steps per scenario) against $base"
+  printf '[phases.stateful]\nmax-steps = %s\n' "$STEPS" > "$tmp/schemathesis.toml"
+  : > "$OUT/$user.calls.jsonl"
   set +e
-  YISHI_FUZZ_IDS="$tmp/ids.json" SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH="$ROOT/scripts" nice -n 10 "$VENV/bin/schemathesis" run "$base/api/openapi.json" \
+  YISHI_FUZZ_IDS="$tmp/ids.json" YISHI_FUZZ_BASE="$base" YISHI_FUZZ_USER="$user" YISHI_FUZZ_PASSWORD="$PASSWORD" \
+  YISHI_FUZZ_CLOCK="$CLOCK" YISHI_FUZZ_SWITCH="${SCHEMATHESIS_SWITCH:-0.8}" YISHI_FUZZ_LOG="$OUT/$user.calls.jsonl" \
+  SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH="$ROOT/scripts" nice -n 10 "$VENV/bin/schemathesis" --config-file "$tmp/schemathesis.toml" run "$base/api/openapi.json" \
     --url "$base" \
-    -H "Cookie: yishi_session=$token" -H "X-CSRF-Token: $csrf" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,yishi_error_format \
-    --exclude-operation-id delete_api_v1_session --exclude-operation-id post_api_v1_me_password --exclude-path /api/v1/events \
+    --exclude-operation-id delete_api_v1_session --exclude-operation-id post_api_v1_me_password --exclude-path /api/v1/events --exclude-path /api/v1/_test/clock \
     --phases "$PHASES" --max-examples "$EXAMPLES" --workers 2 --seed 1 --no-color \
     --report junit,ndjson --report-dir "$OUT/$user" >"$OUT/$user.log" 2>&1
   rc=$?
   set -e
   [ $rc -eq 0 ] || status=1
+  python3 "$ROOT/scripts/schemathesis_calls.py" "$base" "$PASSWORD" "$OUT/$user.calls.jsonl" "$user" >"$OUT/$user.workflows.md" || true
   kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
   python3 - "$OUT/$user.log" "$user" "$EXAMPLES" >>"$summary" <<'PY'
 import re, sys
@@ -138,8 +153,10 @@ PY
   tail -n 25 "$OUT/$user.log" >&2
   rm -rf "$tmp"
 done
+printf '\nWorkflows of the objects the runs created (scripts/schemathesis_calls.py):\n' >> "$summary"
+for user in $USERS; do cat "$OUT/$user.workflows.md" >> "$summary" 2>/dev/null || true; done
 printf '\nChecks: not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance and yishi_error_format (every 4xx/5xx is JSON `{"error": {"code", "message"}}`, scripts/schemathesis_hooks.py); phases '"$PHASES"'; path parameters mostly real demo objects. Full logs: `~/.cache/yishi-bench/schemathesis/<account>.log`.\n' >> "$summary"
 log "summary ($OUT/summary.md; full logs in $OUT/<account>.log)"
 cat "$summary"
-"$CARGO_TARGET_DIR/release/yishi-bench" section --key fuzz_api --title "API fuzzing (schemathesis)" --body-file "$summary" || true
+[ "${SCHEMATHESIS_SECTION:-1}" = 0 ] || "$CARGO_TARGET_DIR/release/yishi-bench" section --key fuzz_api --title "API fuzzing (schemathesis)" --body-file "$summary" || true
 exit $status
