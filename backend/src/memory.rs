@@ -129,6 +129,22 @@ pub async fn large_answer_permit() -> crate::error::AppResult<tokio::sync::Semap
     sem.acquire().await.map_err(crate::error::AppError::internal)
 }
 
+/// Runs `work` holding a [`large_answer_permit`], and allocates its future only then.
+///
+/// An `async fn`'s future holds, inline, the largest state of everything it awaits; axum
+/// boxes each request's future whole as it starts, so a request waiting for the permit
+/// already held all the memory of the work it waited to do (tens of KiB for a to-do list
+/// or a meeting's page). Behind this call, a waiting request holds the permit's wait and
+/// a pointer: 64 members opening their lists at once after signing in now add ≈ 1 MiB
+/// instead of 13 (docs/performance.md, "Memory").
+pub async fn with_large_answer_permit<T, Fut>(work: impl FnOnce() -> Fut) -> crate::error::AppResult<T>
+where
+    Fut: std::future::Future<Output = crate::error::AppResult<T>>,
+{
+    let _permit = large_answer_permit().await?;
+    Box::pin(work()).await
+}
+
 /// Every `period`: releases the parsed PDF fonts once no PDF was made for a while
 /// (`pdf::release_idle_fonts`), and hands freed heap memory back to the system
 /// (`malloc_trim`): glibc returns only the top of an arena by itself, so memory freed in the

@@ -44,21 +44,13 @@ impl Default for TaskCache {
 }
 
 /// The caller's to-do list, from [`TaskCache`] when nothing changed since it was computed.
-///
-/// A list computed anew takes one of the large-answer permits (one per core,
-/// `memory::large_answer_permit`), and its future (five providers' statements, tens of KiB)
-/// is allocated only then: 64 members opening their lists at once after signing in held
-/// ≈ 13 MiB more while all 64 were in flight together, each request's future as large as
-/// the whole computation (docs/performance.md, "Memory"). One per core finishes the same
-/// work in the same time, the first lists sooner.
+/// A list computed anew is some dozens of statements: it waits for a large-answer permit
+/// (one per core) and allocates its work only then (`memory::with_large_answer_permit`).
 pub async fn for_user_cached(state: &AppState, user_id: &str) -> AppResult<Arc<Vec<Task>>> {
     state
         .tasks
         .0
-        .get_or_compute(state, user_id, || async {
-            let _permit = crate::memory::large_answer_permit().await?;
-            Ok(Arc::new(Box::pin(for_user(state, user_id)).await?))
-        })
+        .get_or_compute(state, user_id, || crate::memory::with_large_answer_permit(|| async { Ok(Arc::new(for_user(state, user_id).await?)) }))
         .await
 }
 

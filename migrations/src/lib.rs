@@ -11,6 +11,7 @@ mod m20261122_000030_incoming;
 mod m20261122_000040_outgoing;
 mod m20261122_000050_oversight;
 mod m20261204_090000_list_indexes;
+mod m20261205_180000_meeting_indexes;
 pub mod util;
 
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000040_outgoing::Migration),
             Box::new(m20261122_000050_oversight::Migration),
             Box::new(m20261204_090000_list_indexes::Migration),
+            Box::new(m20261205_180000_meeting_indexes::Migration),
         ]
     }
 }

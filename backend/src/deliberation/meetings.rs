@@ -639,7 +639,10 @@ pub async fn grant_record(state: &AppState, ctx: &Ctx, id: &str, req: RecordGran
 /// The original record (会议原始记录, R11): readable by the principal, the clerk, inspectors
 /// and those the principal approved; every read is audited.
 pub async fn record(state: &AppState, ctx: &Ctx, id: &str) -> AppResult<Value> {
-    let _permit = crate::memory::large_answer_permit().await?;
+    crate::memory::with_large_answer_permit(|| read_record(state, ctx, id)).await
+}
+
+async fn read_record(state: &AppState, ctx: &Ctx, id: &str) -> AppResult<Value> {
     let now = state.clock.now();
     let tx = state.db.begin_write().await?;
     let m = load_meeting(&*tx, id).await?;
@@ -746,8 +749,13 @@ pub fn decision_view(i: &meeting_items::Model) -> Value {
 
 // ---------------------------------------------------------------- view
 
+/// The meeting's page: built holding a large-answer permit, its work allocated only then
+/// (`memory::with_large_answer_permit`; a 100-item meeting is ≈ 90 KB of JSON).
 pub async fn view(state: &AppState, ctx: &Ctx, m: &meetings::Model) -> AppResult<Value> {
-    let _permit = crate::memory::large_answer_permit().await?;
+    crate::memory::with_large_answer_permit(|| build_view(state, ctx, m)).await
+}
+
+async fn build_view(state: &AppState, ctx: &Ctx, m: &meetings::Model) -> AppResult<Value> {
     let db = &state.db.conn;
     let should = should_attend(db, m).await?;
     let atts = attendance_of(db, &m.id).await?;
