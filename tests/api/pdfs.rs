@@ -118,3 +118,25 @@ async fn r18_archive_packages_hold_pdfs_matching_their_manifest() {
         }
     }
 }
+
+/// P01: a PDF needs the CJK fonts installed (docs/fonts.md). Without them the PDF routes answer
+/// 503 `unavailable` in the API.md error format, and the OpenAPI document says so (found by the
+/// stateful fuzzing on a machine without `fonts-noto-cjk`: `GET /api/v1/outgoing/{id}/pdf` 503,
+/// undocumented).
+#[tokio::test]
+async fn p01_pdf_routes_document_503_when_the_fonts_are_missing() {
+    let app = spawn_app().await;
+    let doc = app.anon().get("/api/openapi.json").await.ok().clone();
+    let mut pdf_routes = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        if !path.ends_with("/pdf") {
+            continue;
+        }
+        pdf_routes += 1;
+        let r = &item["get"]["responses"]["503"];
+        assert_eq!(r["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/Error", "{path} documents 503");
+    }
+    assert_eq!(pdf_routes, 3, "minutes, publications and outgoing documents render PDFs");
+    // Operations that render nothing do not list it.
+    assert!(doc["paths"]["/api/v1/outgoing/{id}"]["get"]["responses"]["503"].is_null());
+}

@@ -1,6 +1,6 @@
 //! Foundation: sessions and accounts (R41), authorization (R40), audit chain (R19),
 //! concurrency (R42), durability (R43), uploads (R44), time and calendar (R45).
-use serde_json::json;
+use serde_json::{Value, json};
 use yishi_tests::*;
 
 #[tokio::test]
@@ -588,6 +588,153 @@ async fn openapi_links_a_creation_to_the_operations_on_the_created_object() {
     assert_eq!(mine, json!(app.unit()));
     // Reads that create nothing carry no links.
     assert!(doc["paths"]["/api/v1/proposals/{id}"]["get"]["responses"]["200"]["links"].is_null());
+}
+
+/// The workflows in the OpenAPI document (issue 8 §4): each workflow step links to the steps that
+/// may follow it on the same object (`$request.path.id`, an agenda item's `$request.path.proposal`),
+/// and a step that makes another object (minutes, a publication, a change request, an
+/// escalation's proposal) links to the operations on it, so schemathesis' stateful phase can
+/// follow create → submit → review → … to the end. Every link names an existing operation and
+/// only its path parameters; an outgoing document followed along its links is issued (D04–D09).
+#[tokio::test]
+async fn openapi_links_each_workflow_step_to_the_steps_that_may_follow() {
+    let app = spawn_app().await;
+    let doc = app.anon().get("/api/openapi.json").await.ok().clone();
+    let mut ops = std::collections::BTreeMap::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            ops.insert(op["operationId"].as_str().unwrap().to_string(), (method.to_uppercase(), path.clone(), op.clone()));
+        }
+    }
+    let links = |method: &str, path: &str| -> serde_json::Map<String, Value> {
+        let op = &doc["paths"][path][method.to_lowercase()];
+        assert!(op.is_object(), "{method} {path} exists");
+        op["responses"]["200"]["links"].as_object().cloned().unwrap_or_default()
+    };
+    // Every link in the document names an operation that exists, and only its path parameters.
+    for (id, (method, path, op)) in &ops {
+        for (name, link) in op["responses"]["200"]["links"].as_object().cloned().unwrap_or_default() {
+            let target = link["operationId"].as_str().unwrap();
+            let (_, tpath, _) = ops.get(target).unwrap_or_else(|| panic!("{method} {path} ({id}): link {name} to a missing operation"));
+            for (param, expr) in link["parameters"].as_object().unwrap() {
+                assert!(tpath.contains(&format!("{{{param}}}")), "{id} → {target}: {param} is not a path parameter of {tpath}");
+                let expr = expr.as_str().unwrap();
+                if let Some(p) = expr.strip_prefix("$request.path.") {
+                    assert!(path.contains(&format!("{{{p}}}")), "{id} → {target}: {expr} is not a path parameter of {path}");
+                } else {
+                    assert!(expr.starts_with("$response.body#/"), "{id} → {target}: {expr}");
+                }
+            }
+        }
+    }
+    let follows = |from: (&str, &str), to: (&str, &str)| {
+        let l = links(from.0, from.1);
+        let op = format!("{}_{}", to.0.to_lowercase(), to.1.trim_start_matches('/').replace(['/', '{', '}', '-'], "_"));
+        let link = l.get(&op).unwrap_or_else(|| panic!("{} {} links to {} {}: {:?}", from.0, from.1, to.0, to.1, l.keys()));
+        link["parameters"].clone()
+    };
+    let chain = |steps: &[(&str, &str)]| {
+        for w in steps.windows(2) {
+            follows(w[0], w[1]);
+        }
+    };
+    // 发文: drafting → section review → consolidation → verification → sign-off → issue (D04–D09, D14).
+    chain(&[
+        ("POST", "/api/v1/units/{unit}/outgoing"),
+        ("POST", "/api/v1/outgoing/{id}/submit"),
+        ("POST", "/api/v1/outgoing/{id}/review"),
+        ("POST", "/api/v1/outgoing/{id}/countersign"),
+        ("POST", "/api/v1/outgoing/{id}/countersign-opinions"),
+        ("POST", "/api/v1/outgoing/{id}/consolidate"),
+        ("POST", "/api/v1/outgoing/{id}/verify"),
+        ("POST", "/api/v1/outgoing/{id}/signoff"),
+        ("POST", "/api/v1/outgoing/{id}/issue"),
+    ]);
+    chain(&[("POST", "/api/v1/outgoing/{id}/review"), ("POST", "/api/v1/outgoing/{id}/leader-review"), ("POST", "/api/v1/outgoing/{id}/signoff")]);
+    assert_eq!(follows(("POST", "/api/v1/outgoing/{id}/submit"), ("POST", "/api/v1/outgoing/{id}/review"))["id"], "$request.path.id");
+    assert_eq!(follows(("POST", "/api/v1/outgoing/{id}/signoff"), ("POST", "/api/v1/outgoing/{id}/change-requests"))["id"], "$request.path.id");
+    assert_eq!(
+        follows(("POST", "/api/v1/outgoing/{id}/change-requests"), ("POST", "/api/v1/change-requests/{cr}/decision"))["cr"],
+        "$response.body#/id"
+    );
+    assert_eq!(follows(("POST", "/api/v1/outgoing/{id}/escalation"), ("GET", "/api/v1/proposals/{id}"))["id"], "$response.body#/proposal/id");
+    // 议题: submission → the deputy's approval → the principal's pre-meeting decision (R02–R05).
+    chain(&[
+        ("POST", "/api/v1/units/{unit}/proposals"),
+        ("POST", "/api/v1/proposals/{id}/submit"),
+        ("POST", "/api/v1/proposals/{id}/submission-approval"),
+        ("POST", "/api/v1/proposals/{id}/premeeting-decision"),
+    ]);
+    // 会议 → 纪要 → 公示 (R06–R17).
+    chain(&[
+        ("POST", "/api/v1/units/{unit}/meetings"),
+        ("POST", "/api/v1/meetings/{id}/notice"),
+        ("PUT", "/api/v1/meetings/{id}/attendance/{user}"),
+        ("POST", "/api/v1/meetings/{id}/open"),
+        ("POST", "/api/v1/meetings/{id}/items/{proposal}/statements"),
+        ("POST", "/api/v1/meetings/{id}/items/{proposal}/vote"),
+        ("POST", "/api/v1/meetings/{id}/items/{proposal}/ballots"),
+        ("POST", "/api/v1/meetings/{id}/items/{proposal}/close-vote"),
+        ("POST", "/api/v1/meetings/{id}/items/{proposal}/decision"),
+        ("POST", "/api/v1/meetings/{id}/close"),
+        ("POST", "/api/v1/meetings/{id}/minutes"),
+        ("POST", "/api/v1/minutes/{id}/approve"),
+        ("POST", "/api/v1/minutes/{id}/publication"),
+        ("POST", "/api/v1/publications/{id}/summary"),
+        ("POST", "/api/v1/publications/{id}/resolution"),
+    ]);
+    let p = follows(("POST", "/api/v1/meetings/{id}/items/{proposal}/ballots"), ("POST", "/api/v1/meetings/{id}/items/{proposal}/close-vote"));
+    assert_eq!((p["id"].as_str(), p["proposal"].as_str()), (Some("$request.path.id"), Some("$request.path.proposal")));
+    // The opening answers with the meeting: its first agenda item.
+    let p = follows(("POST", "/api/v1/meetings/{id}/open"), ("POST", "/api/v1/meetings/{id}/items/{proposal}/statements"));
+    assert_eq!((p["id"].as_str(), p["proposal"].as_str()), (Some("$request.path.id"), Some("$response.body#/items/0/proposal_id")));
+    assert_eq!(follows(("POST", "/api/v1/meetings/{id}/minutes"), ("POST", "/api/v1/minutes/{id}/approve"))["id"], "$response.body#/id");
+    assert_eq!(follows(("POST", "/api/v1/minutes/{id}/publication"), ("POST", "/api/v1/publications/{id}/summary"))["id"], "$response.body#/id");
+    // 收文: distribution → assignment → acceptance → completion → archive (D01–D03).
+    chain(&[
+        ("POST", "/api/v1/units/{unit}/incoming"),
+        ("POST", "/api/v1/incoming/{id}/distribution"),
+        ("POST", "/api/v1/incoming/{id}/assignment"),
+        ("POST", "/api/v1/incoming/{id}/accept"),
+        ("POST", "/api/v1/incoming/{id}/complete"),
+        ("POST", "/api/v1/incoming/{id}/archive"),
+    ]);
+
+    // Following the links of an outgoing document, each step by the one whose turn it is: the
+    // id each link names is the object the next step acts on, to the end of the workflow.
+    let unit = app.unit();
+    let xuming = app.login("xuming").await;
+    let made = xuming
+        .post(
+            &format!("/api/v1/units/{unit}/outgoing"),
+            json!({"title": "关于链接测试的通知", "doc_type": "notice", "issuing_form": "bureau_general", "series": "发",
+                   "recipients": {"main": ["各县（市、区）国土资源局"], "cc": []},
+                   "body": [{"kind": "paragraph", "text": "正文。"}], "urgency": "normal"}),
+        )
+        .await
+        .ok()
+        .clone();
+    let mut at = made["id"].as_str().unwrap().to_string();
+    let mut from = ("POST", "/api/v1/units/{unit}/outgoing");
+    for (who, step, body) in [
+        ("xuming", "submit", json!({})),
+        ("wuhua", "review", json!({"approve": true, "opinion": "同意"})),
+        ("xuming", "consolidate", json!({})),
+        ("zhaomin", "verify", json!({"pass": true, "opinion": "核稿通过"})),
+        ("lina", "signoff", json!({"opinion": "同意印发"})),
+        ("sunli", "issue", json!({})),
+    ] {
+        let path: &'static str = Box::leak(format!("/api/v1/outgoing/{{id}}/{step}").into_boxed_str());
+        let expr = follows(from, ("POST", path))["id"].as_str().unwrap().to_string();
+        assert!(expr == "$request.path.id" || expr == "$response.body#/id", "{expr}");
+        let c = app.login(who).await;
+        let answer = c.post(&format!("/api/v1/outgoing/{at}/{step}"), body).await.ok().clone();
+        if expr == "$response.body#/id" {
+            at = answer["id"].as_str().unwrap().to_string();
+        }
+        from = ("POST", path);
+    }
+    assert_eq!(xuming.get(&format!("/api/v1/outgoing/{at}")).await.ok()["state"], "archived");
 }
 
 /// The to-do cache's change detection (`audit::HeadCache`, docs/operations.md "Several

@@ -92,6 +92,11 @@ pub fn document(specs: &[RouteSpec]) -> utoipa::openapi::OpenApi {
                 .response("401", err("用户名或密码错误（unauthenticated）"))
                 .response("429", err("失败次数过多，请稍后再试（throttled）"));
         }
+        // PDFs need the CJK fonts installed (P01, docs/fonts.md): without them the server
+        // answers 503 `unavailable` instead of a PDF.
+        if s.method == axum::http::Method::GET && s.path.ends_with("/pdf") {
+            op = op.response("503", err("服务器尚未安装公文所需的中文字体，暂时无法生成 PDF（unavailable，docs/fonts.md）"));
+        }
         // Uploads refuse what is over the unit's size limit (413, R44).
         if s.method == axum::http::Method::POST && s.path.ends_with("/attachments") {
             op = op.response("413", err("文件超过大小限制（too_large）"));
@@ -119,39 +124,271 @@ fn operation_id(s: &RouteSpec) -> String {
     format!("{}_{}", s.method.as_str().to_lowercase(), s.path.trim_start_matches('/').replace(['/', '{', '}', '-'], "_"))
 }
 
-/// Links from `/me` to the operations on the caller's first unit, and from a creation
-/// (`POST /api/v1/units/{unit}/{things}`) to what can be done with the object it made (`/api/v1/{things}/{id}…`, with no other path parameter): its `id` is the
-/// answer's `id`. Clients see the workflow in the document, and schemathesis' stateful phase
-/// follows the links (create, then read, change, submit… the same object).
+/// Links from `/me` to the operations on the caller's first unit; from a creation
+/// (`POST /api/v1/units/{unit}/{things}`) to the first steps on the object it made (its `id` is
+/// the answer's `id`), and from each workflow step to the steps that may follow it on the same
+/// object (`$request.path.id`), both from [`WORKFLOW`]; and from a step that makes another
+/// object ([`MADE`]: minutes, a publication, a change request, the proposal of an escalation)
+/// to the operations on that one. Clients see the workflows in the document, and schemathesis'
+/// stateful phase follows the links (create, submit, approve… the same object, in order).
 fn links_from(s: &RouteSpec, specs: &[RouteSpec]) -> Vec<(String, utoipa::openapi::link::Link)> {
     // `/me` names the caller's units: it links to every operation on one of them.
     if s.method == axum::http::Method::GET && s.path == "/api/v1/me" {
         return specs
             .iter()
             .filter(|t| t.path.starts_with("/api/v1/units/{unit}") && t.path.matches('{').count() == 1)
-            .map(|t| link_to(t, "unit", "$response.body#/units/0/unit_id"))
+            .map(|t| link_to(t, &[("unit", "$response.body#/units/0/unit_id")]))
             .collect();
     }
-    let segs: Vec<&str> = s.path.split('/').collect();
-    let ["", "api", "v1", "units", "{unit}", things] = segs.as_slice() else {
-        return Vec::new();
-    };
-    if s.method != axum::http::Method::POST || things.starts_with('{') {
+    if s.method == axum::http::Method::GET {
         return Vec::new();
     }
-    let prefix = format!("/api/v1/{things}/{{id}}");
+    let mut out = Vec::new();
+    let me = (s.method.as_str(), s.path);
+    for (from, to) in WORKFLOW {
+        if step(from) != me {
+            continue;
+        }
+        for target in to.iter().map(|t| step(t)) {
+            let Some(t) = specs.iter().find(|t| (t.method.as_str(), t.path) == target) else { continue };
+            // The same object (and agenda item) as the step's own path; after a creation (or a
+            // meeting's opening, which answers with the meeting) the one the answer names. Any
+            // other path parameter (an attendee) is the client's choice.
+            let mut params = Vec::new();
+            if t.path.contains("{id}") {
+                params.push(("id", if s.path.contains("{id}") { "$request.path.id" } else { "$response.body#/id" }));
+            }
+            if t.path.contains("{proposal}") {
+                params.push((
+                    "proposal",
+                    if s.path.contains("{proposal}") { "$request.path.proposal" } else { "$response.body#/items/0/proposal_id" },
+                ));
+            }
+            out.push(link_to(t, &params));
+        }
+    }
+    for (from, prefix, expr) in MADE {
+        if step(from) == me {
+            out.extend(object_links(specs, prefix, expr));
+        }
+    }
+    out
+}
+
+/// Links to the operations on one object (`prefix` and below, no other path parameter).
+fn object_links(specs: &[RouteSpec], prefix: &str, from: &str) -> Vec<(String, utoipa::openapi::link::Link)> {
+    let param = prefix.rsplit_once('{').map_or("id", |(_, p)| p.trim_end_matches('}'));
     specs
         .iter()
         .filter(|t| t.path == prefix || t.path.starts_with(&format!("{prefix}/")))
         .filter(|t| t.path.matches('{').count() == 1)
-        .map(|t| link_to(t, "id", "$response.body#/id"))
+        .map(|t| link_to(t, &[(param, from)]))
         .collect()
 }
 
-/// A link to `target`, its one path parameter taken from the answer at `from`.
-fn link_to(target: &RouteSpec, param: &str, from: &str) -> (String, utoipa::openapi::link::Link) {
+/// `"POST /api/v1/…"` → (method, path).
+fn step(s: &str) -> (&str, &str) {
+    s.split_once(' ').unwrap_or(("GET", s))
+}
+
+/// The workflows (SPEC.md A and B, API.md): each creation and step, and the steps that may
+/// follow it on the same object, in every state the step can leave the object in (approved or
+/// returned…). A step out of turn is still refused by the server; the links say what comes next.
+pub const WORKFLOW: &[(&str, &[&str])] = &[
+    // Creations (and the reads and edits of a new object).
+    (
+        "POST /api/v1/units/{unit}/proposals",
+        &[
+            "GET /api/v1/proposals/{id}",
+            "PATCH /api/v1/proposals/{id}",
+            "POST /api/v1/proposals/{id}/attachments",
+            "POST /api/v1/proposals/{id}/preconsult-records",
+            "POST /api/v1/proposals/{id}/submit",
+        ],
+    ),
+    (
+        "POST /api/v1/units/{unit}/meetings",
+        &[
+            "GET /api/v1/meetings/{id}",
+            "GET /api/v1/meetings/{id}/materials",
+            "POST /api/v1/meetings/{id}/observers",
+            "POST /api/v1/meetings/{id}/notice",
+        ],
+    ),
+    (
+        "POST /api/v1/units/{unit}/outgoing",
+        &[
+            "GET /api/v1/outgoing/{id}",
+            "GET /api/v1/outgoing/{id}/versions",
+            "GET /api/v1/outgoing/{id}/pdf",
+            "PATCH /api/v1/outgoing/{id}",
+            "POST /api/v1/outgoing/{id}/attachments",
+            "POST /api/v1/outgoing/{id}/submit",
+        ],
+    ),
+    ("POST /api/v1/units/{unit}/incoming", &["GET /api/v1/incoming/{id}", "POST /api/v1/incoming/{id}/instructions", "POST /api/v1/incoming/{id}/distribution"]),
+    // 议题 (R02–R05, R14)
+    ("PATCH /api/v1/proposals/{id}", &["POST /api/v1/proposals/{id}/submit"]),
+    ("POST /api/v1/proposals/{id}/attachments", &["POST /api/v1/proposals/{id}/submit"]),
+    ("POST /api/v1/proposals/{id}/submit", &["POST /api/v1/proposals/{id}/submission-approval", "GET /api/v1/proposals/{id}"]),
+    (
+        "POST /api/v1/proposals/{id}/submission-approval",
+        &["POST /api/v1/proposals/{id}/preconsult-records", "POST /api/v1/proposals/{id}/premeeting-decision", "PATCH /api/v1/proposals/{id}"],
+    ),
+    ("POST /api/v1/proposals/{id}/preconsult-records", &["POST /api/v1/proposals/{id}/preconsult-records", "POST /api/v1/proposals/{id}/premeeting-decision"]),
+    (
+        "POST /api/v1/proposals/{id}/premeeting-decision",
+        &["GET /api/v1/proposals/{id}", "PATCH /api/v1/proposals/{id}", "POST /api/v1/proposals/{id}/submit"],
+    ),
+    ("POST /api/v1/proposals/{id}/superior-approval", &["GET /api/v1/proposals/{id}"]),
+    // 会议 (R06–R13)
+    (
+        "POST /api/v1/meetings/{id}/notice",
+        &[
+            "PUT /api/v1/meetings/{id}/attendance/{user}",
+            "POST /api/v1/meetings/{id}/observers",
+            "POST /api/v1/meetings/{id}/written-opinions",
+            "GET /api/v1/meetings/{id}/materials",
+            "POST /api/v1/meetings/{id}/open",
+        ],
+    ),
+    ("PUT /api/v1/meetings/{id}/attendance/{user}", &["PUT /api/v1/meetings/{id}/attendance/{user}", "POST /api/v1/meetings/{id}/open"]),
+    ("POST /api/v1/meetings/{id}/observers", &["POST /api/v1/meetings/{id}/open"]),
+    ("POST /api/v1/meetings/{id}/written-opinions", &["POST /api/v1/meetings/{id}/open"]),
+    (
+        "POST /api/v1/meetings/{id}/open",
+        &[
+            "POST /api/v1/meetings/{id}/items/{proposal}/statements",
+            "POST /api/v1/meetings/{id}/items/{proposal}/vote",
+            "GET /api/v1/meetings/{id}/record",
+        ],
+    ),
+    (
+        "POST /api/v1/meetings/{id}/items/{proposal}/statements",
+        &["POST /api/v1/meetings/{id}/items/{proposal}/statements", "POST /api/v1/meetings/{id}/items/{proposal}/vote"],
+    ),
+    (
+        "POST /api/v1/meetings/{id}/items/{proposal}/vote",
+        &[
+            "POST /api/v1/meetings/{id}/items/{proposal}/ballots",
+            "POST /api/v1/meetings/{id}/items/{proposal}/close-vote",
+            "POST /api/v1/meetings/{id}/close",
+        ],
+    ),
+    (
+        "POST /api/v1/meetings/{id}/items/{proposal}/ballots",
+        &["POST /api/v1/meetings/{id}/items/{proposal}/ballots", "POST /api/v1/meetings/{id}/items/{proposal}/close-vote"],
+    ),
+    ("POST /api/v1/meetings/{id}/items/{proposal}/close-vote", &["POST /api/v1/meetings/{id}/items/{proposal}/decision"]),
+    (
+        "POST /api/v1/meetings/{id}/items/{proposal}/decision",
+        &["POST /api/v1/meetings/{id}/close", "GET /api/v1/meetings/{id}/record"],
+    ),
+    ("POST /api/v1/meetings/{id}/close", &["POST /api/v1/meetings/{id}/minutes", "POST /api/v1/meetings/{id}/record-grants"]),
+    ("POST /api/v1/meetings/{id}/record-grants", &["GET /api/v1/meetings/{id}/record"]),
+    // 纪要与公示 (R15–R17)
+    ("POST /api/v1/minutes/{id}/revisions", &["POST /api/v1/minutes/{id}/approve"]),
+    ("POST /api/v1/minutes/{id}/approve", &["POST /api/v1/minutes/{id}/publication", "GET /api/v1/minutes/{id}/pdf", "POST /api/v1/minutes/{id}/revisions"]),
+    ("POST /api/v1/publications/{id}/opinions", &["POST /api/v1/publications/{id}/opinions", "POST /api/v1/publications/{id}/summary"]),
+    ("POST /api/v1/publications/{id}/summary", &["POST /api/v1/publications/{id}/resolution"]),
+    ("POST /api/v1/publications/{id}/resolution", &["GET /api/v1/publications/{id}"]),
+    // 发文 (D04–D10, D14)
+    ("PATCH /api/v1/outgoing/{id}", &["POST /api/v1/outgoing/{id}/submit"]),
+    ("POST /api/v1/outgoing/{id}/attachments", &["POST /api/v1/outgoing/{id}/submit"]),
+    ("POST /api/v1/outgoing/{id}/submit", &["POST /api/v1/outgoing/{id}/review", "POST /api/v1/outgoing/{id}/escalation"]),
+    (
+        "POST /api/v1/outgoing/{id}/review",
+        &[
+            "POST /api/v1/outgoing/{id}/countersign",
+            "POST /api/v1/outgoing/{id}/consolidate",
+            "POST /api/v1/outgoing/{id}/leader-review",
+            "POST /api/v1/outgoing/{id}/external-countersigns",
+            "PATCH /api/v1/outgoing/{id}",
+            "POST /api/v1/outgoing/{id}/submit",
+        ],
+    ),
+    ("POST /api/v1/outgoing/{id}/countersign", &["POST /api/v1/outgoing/{id}/countersign-opinions", "POST /api/v1/outgoing/{id}/escalation"]),
+    (
+        "POST /api/v1/outgoing/{id}/countersign-opinions",
+        &[
+            "POST /api/v1/outgoing/{id}/countersign-opinions",
+            "POST /api/v1/outgoing/{id}/resolve-disagreement",
+            "POST /api/v1/outgoing/{id}/consolidate",
+        ],
+    ),
+    (
+        "POST /api/v1/outgoing/{id}/resolve-disagreement",
+        &["POST /api/v1/outgoing/{id}/consolidate", "POST /api/v1/outgoing/{id}/countersign-opinions", "POST /api/v1/outgoing/{id}/submit"],
+    ),
+    (
+        "POST /api/v1/outgoing/{id}/leader-review",
+        &[
+            "POST /api/v1/outgoing/{id}/consolidate",
+            "POST /api/v1/outgoing/{id}/external-countersigns",
+            "POST /api/v1/outgoing/{id}/verify",
+            "POST /api/v1/outgoing/{id}/signoff",
+        ],
+    ),
+    (
+        "POST /api/v1/outgoing/{id}/external-countersigns",
+        &[
+            "POST /api/v1/outgoing/{id}/external-countersigns",
+            "POST /api/v1/outgoing/{id}/consolidate",
+            "POST /api/v1/outgoing/{id}/verify",
+            "POST /api/v1/outgoing/{id}/signoff",
+        ],
+    ),
+    (
+        "POST /api/v1/outgoing/{id}/consolidate",
+        &["POST /api/v1/outgoing/{id}/verify", "POST /api/v1/outgoing/{id}/leader-review", "POST /api/v1/outgoing/{id}/external-countersigns"],
+    ),
+    (
+        "POST /api/v1/outgoing/{id}/verify",
+        &[
+            "POST /api/v1/outgoing/{id}/signoff",
+            "POST /api/v1/outgoing/{id}/leader-review",
+            "POST /api/v1/outgoing/{id}/external-countersigns",
+            "POST /api/v1/outgoing/{id}/submit",
+        ],
+    ),
+    ("POST /api/v1/outgoing/{id}/signoff", &["POST /api/v1/outgoing/{id}/issue", "POST /api/v1/outgoing/{id}/change-requests", "GET /api/v1/outgoing/{id}/pdf"]),
+    ("POST /api/v1/outgoing/{id}/issue", &["GET /api/v1/outgoing/{id}/pdf", "GET /api/v1/outgoing/{id}"]),
+    // 收文 (D01–D03)
+    (
+        "POST /api/v1/incoming/{id}/instructions",
+        &["POST /api/v1/incoming/{id}/distribution", "POST /api/v1/incoming/{id}/instructions", "POST /api/v1/incoming/{id}/complete"],
+    ),
+    ("POST /api/v1/incoming/{id}/distribution", &["POST /api/v1/incoming/{id}/assignment"]),
+    ("POST /api/v1/incoming/{id}/assignment", &["POST /api/v1/incoming/{id}/assignment", "POST /api/v1/incoming/{id}/accept"]),
+    (
+        "POST /api/v1/incoming/{id}/accept",
+        &["POST /api/v1/incoming/{id}/progress", "POST /api/v1/incoming/{id}/office-review", "POST /api/v1/incoming/{id}/complete"],
+    ),
+    (
+        "POST /api/v1/incoming/{id}/progress",
+        &["POST /api/v1/incoming/{id}/progress", "POST /api/v1/incoming/{id}/office-review", "POST /api/v1/incoming/{id}/complete"],
+    ),
+    ("POST /api/v1/incoming/{id}/office-review", &["POST /api/v1/incoming/{id}/instructions"]),
+    ("POST /api/v1/incoming/{id}/complete", &["POST /api/v1/incoming/{id}/complete", "POST /api/v1/incoming/{id}/archive"]),
+    ("POST /api/v1/incoming/{id}/archive", &["GET /api/v1/incoming/{id}"]),
+];
+
+/// Steps that make another object: (step, that object's path prefix, where the answer names it).
+pub const MADE: &[(&str, &str, &str)] = &[
+    ("POST /api/v1/meetings/{id}/minutes", "/api/v1/minutes/{id}", "$response.body#/id"),
+    ("POST /api/v1/minutes/{id}/publication", "/api/v1/publications/{id}", "$response.body#/id"),
+    ("POST /api/v1/outgoing/{id}/change-requests", "/api/v1/change-requests/{cr}", "$response.body#/id"),
+    ("POST /api/v1/outgoing/{id}/escalation", "/api/v1/proposals/{id}", "$response.body#/proposal/id"),
+];
+
+/// A link to `target`, its path parameters taken from the runtime expressions given.
+fn link_to(target: &RouteSpec, params: &[(&str, &str)]) -> (String, utoipa::openapi::link::Link) {
     let id = operation_id(target);
-    (id.clone(), utoipa::openapi::link::LinkBuilder::new().operation_id(id).parameter(param, from).build())
+    let mut link = utoipa::openapi::link::LinkBuilder::new().operation_id(id.clone());
+    for (name, from) in params {
+        link = link.parameter(*name, *from);
+    }
+    (id, link.build())
 }
 
 /// The common error body of API.md.
