@@ -737,6 +737,37 @@ async fn openapi_links_each_workflow_step_to_the_steps_that_may_follow() {
     assert_eq!(xuming.get(&format!("/api/v1/outgoing/{at}")).await.ok()["state"], "archived");
 }
 
+/// R02: a proposal's edit (`PATCH /api/v1/proposals/{id}`) takes a JSON object, and the OpenAPI
+/// document describes it (it listed no body, so schemathesis' edits of created proposals went out
+/// without one and were all refused, 422: "Expected request with `Content-Type: application/json`").
+/// Every PATCH in the document has its JSON body.
+#[tokio::test]
+async fn r02_proposal_edit_body_is_documented_in_openapi() {
+    let app = spawn_app().await;
+    let doc = app.anon().get("/api/openapi.json").await.ok().clone();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        if let Some(op) = item.get("patch") {
+            assert!(op["requestBody"]["content"]["application/json"]["schema"]["$ref"].is_string(), "PATCH {path} documents its body");
+        }
+    }
+    let schema = &doc["components"]["schemas"]["PatchProposal"]["properties"];
+    for field in ["title", "materials", "flags", "amount", "urgent"] {
+        assert!(schema[field].is_object(), "PatchProposal.{field}");
+    }
+    // A body of the documented shape is accepted.
+    let c = app.login("xuming").await;
+    let made = c
+        .post(
+            &format!("/api/v1/units/{}/proposals", app.unit()),
+            json!({"category": "major_decision", "title": "修改测试", "materials": {}, "flags": {}}),
+        )
+        .await
+        .ok()
+        .clone();
+    let edited = c.patch(&format!("/api/v1/proposals/{}", made["id"].as_str().unwrap()), json!({"title": "修改测试（二）", "urgent": true})).await.ok().clone();
+    assert_eq!((edited["title"].as_str(), edited["urgent"].as_bool()), (Some("修改测试（二）"), Some(true)));
+}
+
 /// The to-do cache's change detection (`audit::HeadCache`, docs/operations.md "Several
 /// instances"): a commit of this instance is seen at once, another instance's once the head it
 /// read is a second old — never a stale list for the person who just acted here.

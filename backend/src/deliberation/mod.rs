@@ -43,7 +43,7 @@ pub fn routes(api: Api) -> Api {
     api.add(post("/api/v1/units/{unit}/proposals", Guard::unit("proposal", "create"), "新建议题（草稿，R01）").body::<CreateProposal>(), create_proposal)
         .add(get("/api/v1/units/{unit}/proposals", Guard::unit("proposal", "read"), "议题列表（?state=，仅本人可见的）"), list_proposals)
         .add(get("/api/v1/proposals/{id}", Guard::object(P, "id", "proposal", "read"), "议题详情：状态、流转记录、所需会前协商记录、关联对象"), get_proposal)
-        .add(patch("/api/v1/proposals/{id}", Guard::object(P, "id", "proposal", "update"), "修改议题（提出人，草稿或退回状态）"), patch_proposal)
+        .add(patch("/api/v1/proposals/{id}", Guard::object(P, "id", "proposal", "update"), "修改议题（提出人，草稿或退回状态）").body::<proposals::PatchProposal>(), patch_proposal)
         .add(post("/api/v1/proposals/{id}/attachments", Guard::object(P, "id", "proposal", "update"), "上传会商材料附件（multipart 字段 file，R44）"), upload_attachment)
         .add(post("/api/v1/proposals/{id}/submit", Guard::object(P, "id", "proposal", "update"), "提交议题（四部分材料齐全，R02）"), submit_proposal)
         .add(post("/api/v1/proposals/{id}/submission-approval", Guard::object(P, "id", "proposal", "approve"), "分管领导审核《重大事项会商提交单》，办公室备案（R04）").body::<SubmissionApproval>(), approve_submission)

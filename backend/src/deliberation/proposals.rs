@@ -61,6 +61,25 @@ impl FlagsIn {
     }
 }
 
+/// `PATCH /api/v1/proposals/{id}`: the fields to change, any of them (the others stay). [`patch`]
+/// reads the JSON object itself (to tell an absent field from `null`); this type documents the
+/// body in the OpenAPI document, which listed none, so that clients (and schemathesis) sent none.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct PatchProposal {
+    pub category: Option<String>,
+    pub title: Option<String>,
+    /// Yuan, exact decimal string; `null` clears it.
+    pub amount: Option<String>,
+    pub payee: Option<String>,
+    pub materials: Option<MaterialsIn>,
+    pub flags: Option<FlagsIn>,
+    pub urgent: Option<bool>,
+    pub needs_superior_approval: Option<bool>,
+    pub confidential: Option<bool>,
+    pub conflicts: Option<Vec<String>>,
+}
+
 #[derive(Deserialize, utoipa::ToSchema, Clone, Debug)]
 pub struct CreateProposal {
     /// major_decision | key_appointment | major_project | large_fund | superior_instruction | other_major
