@@ -199,3 +199,53 @@ async fn sqlite_pool_runs_on_four_connections_with_a_small_page_cache() {
     r2.ok();
     assert_eq!(count_rows(&app, "proposals").await, before + 1);
 }
+
+/// A meeting's page (its items, ballots, participations, statements, observers) and an
+/// object's history, attachments and pre-consultations are read through an index, in the
+/// index's order: no statement reads a whole table or sorts its rows afterwards. Scenario
+/// B's statement log had found "my ballots" and "who has voted" reading every ballot the
+/// unit ever cast, on every open of a meeting (migration m20261205_180000_meeting_indexes).
+#[tokio::test]
+async fn meeting_page_and_history_reads_use_an_index_in_order() {
+    use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
+    let app = spawn_app().await;
+    let db = app.db();
+    let backend = db.get_database_backend();
+    // (table, filter, order, the index that must answer it)
+    let reads = [
+        ("ballots", "meeting_id = 'm' AND voter_id = 'u'", "", "ix_ballots_meeting_voter"),
+        ("ballot_participations", "meeting_id = 'm'", "", "ix_ballot_participations_meeting_voter"),
+        ("ballot_participations", "meeting_id = 'm' AND voter_id = 'u'", "", "ix_ballot_participations_meeting_voter"),
+        ("statements", "meeting_id = 'm'", "seq", "ix_statements_meeting_seq"),
+        ("meeting_items", "meeting_id = 'm'", "position", "ix_meeting_items_meeting_position"),
+        ("observers", "meeting_id = 'm'", "created_at", "ix_observers_meeting_created"),
+        ("preconsult_records", "proposal_id = 'p'", "created_at", "ix_preconsult_proposal_created"),
+        ("attachments", "owner_type = 'proposal' AND owner_id = 'p'", "created_at", "ix_attachments_owner_created"),
+        ("trail", "object_type = 'meeting' AND object_id = 'm'", "at, id", "ix_trail_object_at_id"),
+    ];
+    for (table, filter, order, ix) in reads {
+        let order_by = if order.is_empty() { String::new() } else { format!(" ORDER BY {order}") };
+        let sql = format!("SELECT * FROM {table} WHERE {filter}{order_by}");
+        let plan: Vec<String> = if app.state.db.is_sqlite() {
+            let rows = db.query_all_raw(Statement::from_string(backend, format!("EXPLAIN QUERY PLAN {sql}"))).await.unwrap();
+            rows.iter().map(|r| r.try_get::<String>("", "detail").unwrap()).collect()
+        } else {
+            // PostgreSQL would rightly scan an empty table; with scans and sorts priced out,
+            // the plan shows whether an index can answer the read in its order.
+            let tx = db.begin().await.unwrap();
+            tx.execute_unprepared("SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off")
+                .await
+                .unwrap();
+            let rows = tx.query_all_raw(Statement::from_string(backend, format!("EXPLAIN {sql}"))).await.unwrap();
+            let plan = rows.iter().map(|r| r.try_get::<String>("", "QUERY PLAN").unwrap()).collect();
+            tx.rollback().await.unwrap();
+            plan
+        };
+        let plan = plan.join(" / ");
+        assert!(plan.contains(ix), "{sql}: not answered by {ix}: {plan}");
+        // SQLite: a whole-table (or whole-index) scan, a sort afterwards; PostgreSQL: the same.
+        for bad in ["SCAN ", "TEMP B-TREE", "Seq Scan", "Sort"] {
+            assert!(!plan.contains(bad), "{sql}: {bad:?} in {plan}");
+        }
+    }
+}
