@@ -138,7 +138,15 @@ PY
   set -e
   [ $rc -eq 0 ] || status=1
   python3 "$ROOT/scripts/schemathesis_calls.py" "$base" "$PASSWORD" "$OUT/$user.calls.jsonl" "$user" >"$OUT/$user.workflows.md" || true
-  kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+  if kill "$pid" 2>/dev/null; then
+    wait "$pid" 2>/dev/null || true
+  else
+    # It stopped by itself: a crash (its log is kept for the report).
+    wait "$pid" 2>/dev/null && server_rc=0 || server_rc=$?
+    log "the server had stopped during the run (exit status $server_rc); its stderr: $OUT/$user.server.err"
+    cp "$tmp/server.err" "$OUT/$user.server.err" 2>/dev/null || true
+    status=1
+  fi
   python3 - "$OUT/$user.log" "$user" "$EXAMPLES" >>"$summary" <<'PY'
 import re, sys
 log, user, n = sys.argv[1:4]

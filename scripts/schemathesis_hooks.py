@@ -505,7 +505,10 @@ def _outgoing_turn(step, oid, case):
     if step == "issue":
         return who or "sunli", {}
     if step == "escalation":
-        return _RNG.choice(["lina", "zhangwei"]), {"reason": "涉及大额资金，须集体研究", "category": "large_fund"}
+        # D10: the deputy in charge of the main section or the principal; a fund-use category
+        # needs the document's amount, so mostly another one.
+        category = "large_fund" if d.get("amount") else _RNG.choice(["major_decision", "major_project", "other_major"])
+        return _RNG.choice([deputy, "zhangwei"]), {"reason": "涉及重大事项，须集体研究", "category": category}
     return _RNG.choice([drafter, "songtao"]), None
 
 
