@@ -578,6 +578,7 @@ def _phase(case):
         return None
 
 
+_BRANCHES = {"escalation", "revisions"}
 _CALLS = {}  # case id → (account, whether it was switched), from before_call to after_call
 
 
@@ -610,6 +611,11 @@ def before_call(ctx, case, kwargs):
                 # `items/{proposal}/vote` → `vote`; `attendance/{user}` stays as it is
                 if step.startswith("items/"):
                     step = step.split("/")[-1]
+                # Side branches (an escalation pauses a document, a revision supersedes approved
+                # minutes) are taken by the right account less often, so that most objects go on
+                # along the main path; the other calls keep the fuzzed account (mostly refused).
+                if step in _BRANCHES and _RNG.random() >= 0.2:
+                    oid = None
                 turn = _TURNS[o.group(1)](step, oid, case) if oid else None
                 if turn and turn[0]:
                     user, body, switched = turn[0], turn[1], True
