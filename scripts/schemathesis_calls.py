@@ -65,8 +65,18 @@ def get(h, path):
 
 
 states = {k: collections.Counter() for k in KINDS}
+unit_proposals = collections.Counter()  # every proposal of the unit at the end (the script's ready ones included)
 try:
     inspector, clerk = session("songtao"), session("sunli")
+    me = get(inspector, "/api/v1/me") or {}
+    for u in me.get("units", []):
+        cursor = ""
+        for _ in range(100):
+            page = get(inspector, f"/api/v1/units/{u['unit_id']}/proposals?limit=100" + (f"&cursor={cursor}" if cursor else "")) or {}
+            unit_proposals.update(p.get("state", "?") for p in page.get("items", []))
+            cursor = page.get("next_cursor")
+            if not cursor:
+                break
     for kind in KINDS:
         for oid in created[kind]:
             v = get(clerk if kind in ("minutes", "publications") else inspector, f"/api/v1/{kind}/{oid}") or {}
@@ -87,3 +97,7 @@ for kind in KINDS:
     order = ORDER[kind]
     st = ", ".join(f"{s} {n}" for s, n in sorted(states[kind].items(), key=lambda x: order.index(x[0]) if x[0] in order else 99))
     print(f"| {kind} | {cells or '—'} | {st or '—'} |")
+if unit_proposals:
+    order = ORDER["proposals"]
+    print("\nAll the unit's proposals at the end (the demo's, the 100 the script brought to `ready` for the meetings, the run's): "
+          + ", ".join(f"{s} {n}" for s, n in sorted(unit_proposals.items(), key=lambda x: order.index(x[0]) if x[0] in order else 99)) + ".")
