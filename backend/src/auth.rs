@@ -42,8 +42,8 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 /// run on the blocking pool, at most one per two cores at a time (at least one;
 /// `YISHI_HASH_PARALLEL` overrides), so a burst of sign-ins queues here instead of
 /// multiplying memory and taking every core from the other requests. On two cores, 64
-/// members signing in at once take ≈ 1.5 s instead of 0.8 s for the last of them, and the
-/// server's peak memory is 7 MiB lower (docs/performance.md, "Memory").
+/// members signing in at once take ≈ 1.0 s instead of 0.8 s for the last of them, and the
+/// server's peak memory is 7 MiB lower (docs/performance.md, "Allocator and memory").
 fn argon2_permits() -> &'static tokio::sync::Semaphore {
     static P: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
     P.get_or_init(|| tokio::sync::Semaphore::new(crate::config::tuning("YISHI_HASH_PARALLEL", default_hash_parallel(), 1..=usize::MAX)))

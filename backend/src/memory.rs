@@ -136,7 +136,7 @@ pub async fn large_answer_permit() -> crate::error::AppResult<tokio::sync::Semap
 /// already held all the memory of the work it waited to do (tens of KiB for a to-do list
 /// or a meeting's page). Behind this call, a waiting request holds the permit's wait and
 /// a pointer: 64 members opening their lists at once after signing in now add ≈ 1 MiB
-/// instead of 13 (docs/performance.md, "Memory").
+/// instead of 13 (docs/performance.md, "Allocator and memory", session 12).
 pub async fn with_large_answer_permit<T, Fut>(work: impl FnOnce() -> Fut) -> crate::error::AppResult<T>
 where
     Fut: std::future::Future<Output = crate::error::AppResult<T>>,
