@@ -12,14 +12,14 @@
 //!   for the principal's and the inspectors' to-do lists.
 //!
 //! Plain B-tree indexes on text and timestamp columns: the same statements on SQLite and PostgreSQL.
-use crate::util::index;
+use crate::util::{IndexSpec, add_indexes_replacing, drop_indexes_restoring};
 use sea_orm_migration::prelude::*;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
 /// (name, table, columns)
-const INDEXES: &[(&str, &str, &[&str])] = &[
+const INDEXES: &[IndexSpec] = &[
     ("ix_incoming_unit_id", "incoming_documents", &["unit_id", "id"]),
     ("ix_incoming_unit_state_id", "incoming_documents", &["unit_id", "state", "id"]),
     ("ix_incoming_assignment_section", "incoming_assignments", &["section_id", "document_id"]),
@@ -35,7 +35,7 @@ const INDEXES: &[(&str, &str, &[&str])] = &[
 ];
 
 /// Superseded by the `(unit_id, state, …)` indexes above (same leading columns).
-const REPLACED: &[(&str, &str, &[&str])] = &[
+const REPLACED: &[IndexSpec] = &[
     ("ix_incoming_unit_state", "incoming_documents", &["unit_id", "state"]),
     ("ix_outgoing_unit_state", "outgoing_documents", &["unit_id", "state"]),
 ];
@@ -43,22 +43,10 @@ const REPLACED: &[(&str, &str, &[&str])] = &[
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for (name, table, cols) in INDEXES {
-            m.create_index(index(name, table, cols, false)).await?;
-        }
-        for (name, table, _) in REPLACED {
-            m.drop_index(Index::drop().name(*name).table(*table).if_exists().to_owned()).await?;
-        }
-        Ok(())
+        add_indexes_replacing(m, INDEXES, REPLACED).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for (name, table, cols) in REPLACED {
-            m.create_index(index(name, table, cols, false)).await?;
-        }
-        for (name, table, _) in INDEXES {
-            m.drop_index(Index::drop().name(*name).table(*table).if_exists().to_owned()).await?;
-        }
-        Ok(())
+        drop_indexes_restoring(m, INDEXES, REPLACED).await
     }
 }

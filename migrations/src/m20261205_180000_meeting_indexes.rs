@@ -9,14 +9,14 @@
 //!   order's column in the index they come out in order.
 //!
 //! Plain B-tree indexes: the same statements on SQLite and PostgreSQL.
-use crate::util::index;
+use crate::util::{IndexSpec, add_indexes_replacing, drop_indexes_restoring};
 use sea_orm_migration::prelude::*;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
 /// (name, table, columns)
-const INDEXES: &[(&str, &str, &[&str])] = &[
+const INDEXES: &[IndexSpec] = &[
     ("ix_ballots_meeting_voter", "ballots", &["meeting_id", "voter_id"]),
     ("ix_ballot_participations_meeting_voter", "ballot_participations", &["meeting_id", "voter_id"]),
     ("ix_statements_meeting_seq", "statements", &["meeting_id", "seq"]),
@@ -28,7 +28,7 @@ const INDEXES: &[(&str, &str, &[&str])] = &[
 ];
 
 /// Superseded by the indexes above (the same leading columns).
-const REPLACED: &[(&str, &str, &[&str])] = &[
+const REPLACED: &[IndexSpec] = &[
     ("ix_preconsult_proposal", "preconsult_records", &["proposal_id"]),
     ("ix_attachments_owner", "attachments", &["owner_type", "owner_id"]),
     ("ix_trail_object", "trail", &["object_type", "object_id", "at"]),
@@ -37,22 +37,10 @@ const REPLACED: &[(&str, &str, &[&str])] = &[
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for (name, table, cols) in INDEXES {
-            m.create_index(index(name, table, cols, false)).await?;
-        }
-        for (name, table, _) in REPLACED {
-            m.drop_index(Index::drop().name(*name).table(*table).if_exists().to_owned()).await?;
-        }
-        Ok(())
+        add_indexes_replacing(m, INDEXES, REPLACED).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for (name, table, cols) in REPLACED {
-            m.create_index(index(name, table, cols, false)).await?;
-        }
-        for (name, table, _) in INDEXES {
-            m.drop_index(Index::drop().name(*name).table(*table).if_exists().to_owned()).await?;
-        }
-        Ok(())
+        drop_indexes_restoring(m, INDEXES, REPLACED).await
     }
 }

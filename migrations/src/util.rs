@@ -30,3 +30,28 @@ pub fn index(name: &'static str, table: &'static str, cols: &[&'static str], uni
 pub fn version() -> ColumnDef {
     schema::integer("version").default(1).take()
 }
+
+/// (name, table, columns) of a plain index.
+pub type IndexSpec = (&'static str, &'static str, &'static [&'static str]);
+
+/// Creates `indexes`, then drops `replaced` (indexes they supersede: the same leading columns).
+pub async fn add_indexes_replacing(m: &SchemaManager<'_>, indexes: &[IndexSpec], replaced: &[IndexSpec]) -> Result<(), DbErr> {
+    for (name, table, cols) in indexes {
+        m.create_index(index(name, table, cols, false)).await?;
+    }
+    for (name, table, _) in replaced {
+        m.drop_index(Index::drop().name(*name).table(*table).if_exists().to_owned()).await?;
+    }
+    Ok(())
+}
+
+/// Undoes [`add_indexes_replacing`]: restores `replaced`, then drops `indexes`.
+pub async fn drop_indexes_restoring(m: &SchemaManager<'_>, indexes: &[IndexSpec], replaced: &[IndexSpec]) -> Result<(), DbErr> {
+    for (name, table, cols) in replaced {
+        m.create_index(index(name, table, cols, false)).await?;
+    }
+    for (name, table, _) in indexes {
+        m.drop_index(Index::drop().name(*name).table(*table).if_exists().to_owned()).await?;
+    }
+    Ok(())
+}
