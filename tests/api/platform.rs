@@ -804,3 +804,75 @@ async fn r42_change_detection_sees_own_commits_at_once_and_another_instances_wit
     assert!(cache.current(&here).await.unwrap() >= theirs, "and is seen once the head read is a second old");
     assert!(yishi::audit::verify(app.db()).await.unwrap().ok);
 }
+
+/// The body of `PUT /units/{unit}/settings` is documented (`SettingsPatch`), field for field
+/// with what the server stores, and with the bounds it keeps: each documented maximum is
+/// accepted, one past each bound is refused naming the field, and a refusal leaves the
+/// settings as they were.
+#[tokio::test]
+async fn settings_body_is_documented_with_the_bounds_the_server_keeps() {
+    let app = spawn_app().await;
+    let doc = app.anon().get("/api/openapi.json").await.ok().clone();
+    let put = &doc["paths"]["/api/v1/units/{unit}/settings"]["put"];
+    assert_eq!(put["requestBody"]["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/SettingsPatch");
+    let schemas = &doc["components"]["schemas"];
+    let patch = &schemas["SettingsPatch"];
+    assert_eq!(patch["additionalProperties"], json!(false), "unknown fields are refused, and documented so");
+    let sec = app.login("secadmin").await;
+    let path = format!("/api/v1/units/{}/settings", app.unit());
+    let stored = sec.get(&path).await.ok().clone();
+    let mut documented: Vec<&String> = patch["properties"].as_object().unwrap().keys().collect();
+    let mut kept: Vec<&String> = stored.as_object().unwrap().keys().collect();
+    documented.sort();
+    kept.sort();
+    assert_eq!(documented, kept, "the documented fields are the stored settings' fields");
+    let deadline_fields: Vec<&String> = schemas["DeadlinePatch"]["properties"].as_object().unwrap().keys().collect();
+    let mut stored_deadlines: Vec<&String> = stored["deadline_days"].as_object().unwrap().keys().collect();
+    stored_deadlines.sort();
+    let mut deadline_sorted = deadline_fields.clone();
+    deadline_sorted.sort();
+    assert_eq!(deadline_sorted, stored_deadlines);
+
+    // Every documented integer bound, at the top level and in deadline_days.
+    let mut bounded: Vec<(Vec<String>, i64, i64)> = Vec::new();
+    for (schema, prefix) in [("SettingsPatch", None), ("DeadlinePatch", Some("deadline_days"))] {
+        for (name, prop) in schemas[schema]["properties"].as_object().unwrap() {
+            if let (Some(lo), Some(hi)) = (prop["minimum"].as_i64(), prop["maximum"].as_i64()) {
+                let mut p: Vec<String> = prefix.map(str::to_string).into_iter().collect();
+                p.push(name.clone());
+                bounded.push((p, lo, hi));
+            }
+        }
+    }
+    assert!(bounded.len() >= 9, "the numeric settings are documented with their bounds: {bounded:?}");
+    let body = |p: &[String], v: i64| match p {
+        [one] => json!({ (one.clone()): v }),
+        [outer, inner] => json!({ (outer.clone()): { (inner.clone()): v } }),
+        _ => unreachable!(),
+    };
+    for (p, lo, hi) in &bounded {
+        let field = p.join(".");
+        let before = sec.get(&path).await.ok().clone();
+        let refused = sec.put(&path, body(p, hi + 1)).await;
+        assert_eq!(refused.err("invalid")["error"]["details"]["field"], json!(field), "{field} = {} (one over the documented maximum) is refused, naming the field", hi + 1);
+        if *lo > 0 {
+            let low = sec.put(&path, body(p, lo - 1)).await;
+            assert_eq!(low.err("invalid")["error"]["details"]["field"], json!(field), "{field} = {} is refused", lo - 1);
+        }
+        assert_eq!(sec.get(&path).await.ok(), &before, "a refused {field} leaves the settings unchanged");
+        let accepted = sec.put(&path, body(p, *hi)).await.ok().clone();
+        let got = p.iter().fold(&accepted, |v, k| &v[k.as_str()]);
+        assert_eq!(got.as_i64(), Some(*hi), "{field} = {hi} (the documented maximum) is kept");
+        // Back to the lower bound, so that the next field's check starts from a usable unit.
+        sec.put(&path, body(p, *lo.max(&1))).await.ok();
+    }
+    // The other documented shapes are accepted as documented.
+    sec.put(&path, json!({
+        "fund_threshold": "250000.00", "publication_day_kind": "calendar", "secret_ballot_always": false,
+        "minutes_header": "示例单位会议纪要",
+        "quorum": {"default": {"num": 1, "den": 2, "inclusive": false}, "by_category": {"major_project": {"num": 2, "den": 3, "inclusive": true}}, "by_meeting_type": {"joint": null}},
+    }))
+    .await
+    .ok();
+    sec.put(&path, json!({"no_such_setting": 1})).await.err("invalid");
+}

@@ -30,7 +30,7 @@ pub fn routes(api: Api) -> Api {
         .add(get("/api/v1/units/{unit}/members", Guard::unit("unit", "read"), "单位人员及角色"), list_members)
         .add(put("/api/v1/units/{unit}/members/{user}", Guard::unit("member", "update"), "设置人员角色（安全管理员）").body::<SetMember>(), set_member)
         .add(get("/api/v1/units/{unit}/settings", Guard::unit("unit", "read"), "单位设置"), get_settings)
-        .add(put("/api/v1/units/{unit}/settings", Guard::unit("settings", "update"), "修改单位设置（只改所传字段）"), put_settings)
+        .add(put("/api/v1/units/{unit}/settings", Guard::unit("settings", "update"), "修改单位设置（只改所传字段）").body::<SettingsPatch>(), put_settings)
         .add(get("/api/v1/units/{unit}/calendar/{year}", Guard::unit("unit", "read"), "工作日历"), get_calendar)
         .add(put("/api/v1/units/{unit}/calendar/{year}", Guard::unit("calendar", "update"), "设置某年节假日与调休工作日").body::<PutCalendar>(), put_calendar)
         .add(put("/api/v1/units/{unit}/members/{user}/backup", Guard::unit("backup", "update"), "设置AB岗备岗人").body::<SetBackup>(), set_backup)
@@ -379,6 +379,89 @@ async fn set_member(State(state): State<AppState>, ctx: Ctx, Path((unit, user_id
 
 async fn get_settings(State(state): State<AppState>, Path(unit): Path<String>) -> AppResult<Json<Value>> {
     Ok(Json(json!(crate::org::settings(&state.db.conn, &unit).await?)))
+}
+
+/// The body of `PUT /units/{unit}/settings`: only the fields sent change
+/// (`domain::settings::UnitSettings::merge` reads it and refuses anything else, naming the
+/// field). This type documents the body; the bounds are `domain::settings::limits`, and the
+/// test `settings_body_is_documented_with_the_bounds_the_server_keeps` holds them equal.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct SettingsPatch {
+    /// R01: fund use at or above this amount is deliberated collectively; yuan, as a decimal string.
+    #[schema(example = "100000.00")]
+    fund_threshold: Option<String>,
+    /// R08: the share of the members who should attend that must be present.
+    quorum: Option<QuorumPatch>,
+    /// R12: a named vote is refused when |同意 − 不同意| ≤ this margin.
+    #[schema(minimum = 0, maximum = 100)]
+    split_margin: Option<u32>,
+    /// R16: publication length.
+    #[schema(minimum = 1, maximum = 60)]
+    publication_days: Option<u32>,
+    /// R16: `working` or `calendar` days.
+    #[schema(pattern = "^(working|calendar)$")]
+    publication_day_kind: Option<String>,
+    /// R41: idle session timeout, minutes.
+    #[schema(minimum = 1, maximum = 1440)]
+    session_idle_minutes: Option<u32>,
+    /// R44: upload size limit, bytes.
+    #[schema(minimum = 1, maximum = 4294967296_u64)]
+    upload_limit_bytes: Option<u64>,
+    /// S03: threshold-splitting window, days.
+    #[schema(minimum = 1, maximum = 3660)]
+    split_window_days: Option<u32>,
+    /// R13: a deferred item lapses after this many days without re-deliberation.
+    #[schema(minimum = 1, maximum = 3660)]
+    deferral_lapse_days: Option<u32>,
+    /// R12: every vote is a secret ballot.
+    secret_ballot_always: Option<bool>,
+    /// D02: default handling deadlines, working days.
+    deadline_days: Option<DeadlinePatch>,
+    /// R15: the unified minutes header (统一纪要文头), at most 100 characters; `null` restores the unit's name.
+    #[schema(max_length = 100, min_length = 1)]
+    minutes_header: Option<String>,
+}
+
+/// R08: quorum ratios. In `by_category` and `by_meeting_type`, a key given `null` instead
+/// of a ratio removes that key's ratio.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct QuorumPatch {
+    default: Option<RatioBody>,
+    /// Keys: the categories (major_decision, key_appointment, major_project, large_fund,
+    /// superior_instruction, other_major).
+    by_category: Option<std::collections::BTreeMap<String, RatioBody>>,
+    /// Keys: the meeting types (party_group, joint, head_office).
+    by_meeting_type: Option<std::collections::BTreeMap<String, RatioBody>>,
+}
+
+/// A ratio of the members who should attend: `{"num": 2, "den": 3, "inclusive": true}` is
+/// "at least two thirds", `{"num": 1, "den": 2, "inclusive": false}` "more than half".
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct RatioBody {
+    #[schema(minimum = 1, maximum = 1000)]
+    num: u32,
+    #[schema(minimum = 1, maximum = 1000)]
+    den: u32,
+    inclusive: bool,
+}
+
+/// D02: default handling deadlines by urgency, working days.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct DeadlinePatch {
+    #[schema(minimum = 1, maximum = 365)]
+    urgent: Option<u32>,
+    #[schema(minimum = 1, maximum = 365)]
+    expedited: Option<u32>,
+    #[schema(minimum = 1, maximum = 365)]
+    normal: Option<u32>,
 }
 
 async fn put_settings(State(state): State<AppState>, ctx: Ctx, Path(unit): Path<String>, body: Option<Json<Value>>) -> AppResult<Json<Value>> {
