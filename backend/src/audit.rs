@@ -188,8 +188,9 @@ pub async fn append_many(tx: &impl ConnectionTrait, entries: Vec<(DateTime<Utc>,
         hash = m.hash.clone();
         rows.push(audit_log::ActiveModel::from(m));
     }
-    // Bound parameters per statement stay far below SQLite's and PostgreSQL's limits.
-    let mut chunks: Vec<&[audit_log::ActiveModel]> = rows.chunks(256).collect();
+    // Bound parameters per statement stay far below SQLite's and PostgreSQL's limits, and the
+    // statements come in few shapes (`db::pow2_runs`).
+    let mut chunks: Vec<&[audit_log::ActiveModel]> = crate::db::pow2_runs(&rows, 256);
     let last = chunks.pop().unwrap_or_default();
     for chunk in chunks {
         audit_log::Entity::insert_many(chunk.to_vec()).exec_without_returning(tx).await?;

@@ -176,7 +176,7 @@ impl Db {
             ..Default::default()
         };
         let tx = self.conn.begin_with_options(options).await?;
-        Ok(WriteTx { tx, guard, wal: self.wal.clone(), commits: self.commits.clone() })
+        Ok(WriteTx { tx: Some(tx), guard, wal: self.wal.clone(), commits: self.commits.clone() })
     }
 
     pub async fn ping(&self) -> AppResult<()> {
@@ -185,7 +185,8 @@ impl Db {
 }
 
 pub struct WriteTx {
-    tx: DatabaseTransaction,
+    /// `None` only once committed or handed to the rollback in `drop`.
+    tx: Option<DatabaseTransaction>,
     guard: Option<OwnedMutexGuard<()>>,
     wal: Option<Arc<WalSync>>,
     commits: Arc<AtomicU64>,
@@ -201,7 +202,9 @@ impl WriteTx {
     /// disk. Nothing may be acknowledged before [`Durable::wait`] returned (R43); meanwhile
     /// the caller may write its next transaction, so that one fsync covers both.
     pub async fn commit_pending(self) -> AppResult<Durable> {
-        let WriteTx { tx, guard, wal, commits } = self;
+        let mut this = self;
+        let tx = this.tx.take().ok_or_else(|| AppError::internal("write transaction already ended"))?;
+        let (guard, wal, commits) = (this.guard.take(), this.wal.clone(), this.commits.clone());
         tx.commit().await?;
         let mine = commits.fetch_add(1, Ordering::SeqCst) + 1;
         // The next writer may start while this one waits for the disk.
@@ -229,14 +232,39 @@ impl Durable {
 
 impl Deref for WriteTx {
     type Target = DatabaseTransaction;
+    #[allow(clippy::expect_used)]
     fn deref(&self) -> &DatabaseTransaction {
-        &self.tx
+        // `tx` is taken only by `commit_pending` and `drop`, which consume the WriteTx.
+        self.tx.as_ref().expect("a WriteTx in use holds its transaction")
+    }
+}
+
+/// A write transaction dropped without `commit` (a refusal, an error, nothing to do) is rolled
+/// back before the writer lock is released. Dropped as such, sqlx only queues the `ROLLBACK`
+/// to the connection's thread; the next writer, on another connection, could begin before it
+/// ran, meet SQLite's lock and wait in SQLite's sleeping busy handler (1, 2, 5, 10, 15… ms).
+/// The job runner's claim, which finds nothing to do every second, put a 30–40 ms stall into
+/// the ballots of scenario B once a second (docs/performance.md, session 13).
+impl Drop for WriteTx {
+    fn drop(&mut self) {
+        let (Some(tx), Some(guard)) = (self.tx.take(), self.guard.take()) else { return };
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                rt.spawn(async move {
+                    if let Err(e) = tx.rollback().await {
+                        tracing::warn!(error = %e, "rollback of an abandoned write transaction failed");
+                    }
+                    drop(guard);
+                });
+            }
+            Err(_) => drop((tx, guard)),
+        }
     }
 }
 
 /// Checkpoints the WAL of a SQLite file database into the database file, in two steps so that
 /// writers are not held up by the copying:
-/// 1. every second after commits (and every 5 s in any case): a `PASSIVE` checkpoint without
+/// 1. every 250 ms after commits ([`CHECKPOINT_EVERY_MS`]; every 5 s in any case): a `PASSIVE` checkpoint without
 ///    the writer lock — it copies what is committed, in parallel with the writers, and waits
 ///    for nobody;
 /// 2. when the WAL holds more than [`WAL_RESET_FRAMES`]: the same again holding the writer lock.
@@ -247,15 +275,17 @@ impl Deref for WriteTx {
 ///
 /// Ends once the `Db` is gone.
 async fn checkpointer(conn: DatabaseConnection, wal: std::sync::Weak<WalSync>, writer: Arc<Mutex<()>>) {
-    let (mut done, mut idle) = (0, 0);
+    let (mut done, mut idle) = (0, 0u32);
+    let every = Duration::from_millis(crate::config::tuning("YISHI_SQLITE_CHECKPOINT_MS", CHECKPOINT_EVERY_MS, 10..=60_000));
+    let idle_rounds = u32::try_from(5_000 / every.as_millis().max(1)).unwrap_or(1).max(1);
     loop {
-        tokio::time::sleep(CHECKPOINT_EVERY).await;
+        tokio::time::sleep(every).await;
         let Some(w) = wal.upgrade() else { return };
         let committed = w.committed.load(Ordering::Relaxed);
         drop(w);
         // Writes made outside `begin_write` are not counted: every 5 s regardless.
         idle += 1;
-        if committed == done && idle < 5 {
+        if committed == done && idle < idle_rounds {
             continue;
         }
         idle = 0;
@@ -316,8 +346,13 @@ const PG_STATEMENTS: usize = 24;
 /// 4–8% lower in two A/B pairs, p99 without a consistent difference.
 const SQLITE_CONNECTIONS: u32 = 4;
 
-/// How often [`checkpointer`] copies the WAL into the database file.
-const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+/// How often [`checkpointer`] copies the WAL into the database file, in milliseconds
+/// (`YISHI_SQLITE_CHECKPOINT_MS`). A checkpoint's `fsync` of the database file delays the
+/// group commits' `fsync`s of the WAL beside it, in proportion to what it copies: once a
+/// second, the ballots paced at 3,000/s in scenario B had a 30–40 ms stall each second
+/// (p99 25.7–26.9 ms, three runs); every 250 ms the stalls are shorter (p99 22.4 and 23.9),
+/// at the same capacity (docs/performance.md, session 13).
+const CHECKPOINT_EVERY_MS: u64 = 250;
 
 /// One PostgreSQL statement from several built by sea-query: `WITH name AS (cte), … main`.
 /// Data-modifying CTEs run with the main statement, and each statement costs PostgreSQL a round
@@ -486,6 +521,36 @@ mod tests {
     use super::pg_with;
     use sea_orm::sea_query::{Value, Values};
 
+    /// A write transaction dropped without commit keeps the writer lock until its ROLLBACK
+    /// has run, so the next writer never meets SQLite's lock (and its sleeping busy handler).
+    #[tokio::test]
+    async fn abandoned_write_is_rolled_back_before_the_writer_lock_is_released() {
+        use sea_orm::ConnectionTrait;
+        let dir = std::env::temp_dir().join(format!("yishi-db-test-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("t.db");
+        let db = super::Db::connect(&format!("sqlite://{}?mode=rwc", file.display())).await.unwrap();
+        db.conn.execute_unprepared("CREATE TABLE t (x INTEGER)").await.unwrap();
+        let writer = db.sqlite_writer.clone().unwrap();
+        for round in 0..20 {
+            let w = db.begin_write().await.unwrap();
+            w.execute_unprepared("INSERT INTO t VALUES (1)").await.unwrap();
+            drop(w);
+            assert!(writer.try_lock().is_err(), "round {round}: the writer lock is held until the rollback ran");
+            drop(writer.lock().await);
+            // Now nobody holds SQLite's write lock: a connection that will not wait can take it.
+            let mut raw = <sea_orm::sqlx::SqliteConnection as sea_orm::sqlx::Connection>::connect(&format!("sqlite://{}", file.display())).await.unwrap();
+            sea_orm::sqlx::query("PRAGMA busy_timeout = 0").execute(&mut raw).await.unwrap();
+            sea_orm::sqlx::query("BEGIN IMMEDIATE").execute(&mut raw).await.unwrap_or_else(|e| panic!("round {round}: {e}"));
+            sea_orm::sqlx::query("ROLLBACK").execute(&mut raw).await.unwrap();
+            sea_orm::sqlx::Connection::close(raw).await.unwrap();
+        }
+        let n = db.conn.query_one_raw(sea_orm::Statement::from_string(sea_orm::DbBackend::Sqlite, "SELECT COUNT(*) AS n FROM t")).await.unwrap().unwrap();
+        assert_eq!(n.try_get::<i64>("", "n").unwrap(), 0, "nothing of the abandoned writes is stored");
+        drop(db);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     #[test]
     fn pg_with_numbers_each_part_after_the_parts_before_it() {
         let part = |sql: &str, n: i32| (sql.to_string(), Values((0..n).map(|i| Value::from(i)).collect()));
@@ -498,5 +563,65 @@ mod tests {
             r#"WITH a AS (INSERT INTO t VALUES ($1, $2)), b AS (INSERT INTO u SELECT $3 FROM a) UPDATE "h" SET "seq" = $4 WHERE "id" = $5 AND "x" = $13"#
         );
         assert_eq!(s.values.map(|v| v.0.len()), Some(13));
+    }
+}
+
+/// `items` in consecutive runs whose lengths are powers of two, largest first, each at most
+/// `max` (a power of two): 37 rows go as 32, 4 and 1.
+///
+/// A statement with a row (or a value) per item has a shape for each length. The ballot
+/// group's statements came in every length from 1 to 128, so each connection's cache of
+/// prepared statements ([`SQLITE_STATEMENTS`], [`PG_STATEMENTS`]) held a few of the largest
+/// shapes, evicted them at once, and prepared (PostgreSQL: parsed and planned) anew almost
+/// every group's statements; the largest, 64 rows of 10 columns, hold ≈ 100 KiB each while
+/// kept. In runs of powers of two a statement has at most log2(max) + 1 shapes
+/// (docs/performance.md, "Allocator and memory", session 13).
+pub fn pow2_runs<T>(items: &[T], max: usize) -> Vec<&[T]> {
+    debug_assert!(max.is_power_of_two());
+    let mut out = Vec::new();
+    let mut rest = items;
+    while !rest.is_empty() {
+        let n = (1usize << rest.len().ilog2()).min(max);
+        let (run, tail) = rest.split_at(n);
+        out.push(run);
+        rest = tail;
+    }
+    out
+}
+
+/// `values` repeated at the end up to the next power of two: an `IN (…)` list then has one
+/// shape per power of two instead of one per length ([`pow2_runs`] says why); a value
+/// repeated in `IN` changes nothing.
+pub fn pow2_padded<T: Clone>(mut values: Vec<T>) -> Vec<T> {
+    if let Some(last) = values.last().cloned() {
+        values.resize(values.len().next_power_of_two(), last);
+    }
+    values
+}
+
+#[cfg(test)]
+mod pow2_tests {
+    use super::{pow2_padded, pow2_runs};
+
+    #[test]
+    fn runs_are_powers_of_two_in_order_and_cover_everything() {
+        for n in 0..=300usize {
+            let items: Vec<usize> = (0..n).collect();
+            let runs = pow2_runs(&items, 64);
+            assert!(runs.iter().all(|r| r.len().is_power_of_two() && r.len() <= 64), "{n}: {:?}", runs.iter().map(|r| r.len()).collect::<Vec<_>>());
+            assert!(runs.windows(2).all(|w| w[0].len() >= w[1].len()), "largest first");
+            assert_eq!(runs.concat(), items, "every item once, in order");
+        }
+        assert_eq!(pow2_runs(&[0; 37], 64).iter().map(|r| r.len()).collect::<Vec<_>>(), [32, 4, 1]);
+        assert_eq!(pow2_runs(&[0; 200], 64).iter().map(|r| r.len()).collect::<Vec<_>>(), [64, 64, 64, 8]);
+    }
+
+    #[test]
+    fn padding_repeats_the_last_value_up_to_a_power_of_two() {
+        assert_eq!(pow2_padded(Vec::<u8>::new()), Vec::<u8>::new());
+        assert_eq!(pow2_padded(vec![1]), [1]);
+        assert_eq!(pow2_padded(vec![1, 2, 3]), [1, 2, 3, 3]);
+        assert_eq!(pow2_padded((0..5).collect()), [0, 1, 2, 3, 4, 4, 4, 4]);
+        assert_eq!(pow2_padded((0..8).collect()).len(), 8);
     }
 }

@@ -328,8 +328,8 @@ async fn write_group(db: &Db, group: &[&BallotWrite]) -> AppResult<Written> {
     // one order and never deadlock.
     receipts.sort_by(|a, b| (&a.item_id, &a.voter_id, &a.receipt_id).cmp(&(&b.item_id, &b.voter_id, &b.receipt_id)));
     let mut recorded = std::collections::HashSet::new();
-    if !receipts.is_empty() {
-        for row in tx.query_all(&insert_participations_if_present(&receipts)).await? {
+    for run in crate::db::pow2_runs(&receipts, 64) {
+        for row in tx.query_all(&insert_participations_if_present(run)).await? {
             recorded.insert(row.try_get::<String>("", "id")?);
         }
     }
@@ -391,8 +391,8 @@ async fn write_group(db: &Db, group: &[&BallotWrite]) -> AppResult<Written> {
         }));
         *outcome = Some(Ok(()));
     }
-    for chunk in named.chunks(64) {
-        ballots::Entity::insert_many(chunk.to_vec()).exec_without_returning(&*tx).await?;
+    for run in crate::db::pow2_runs(&named, 64) {
+        ballots::Entity::insert_many(run.to_vec()).exec_without_returning(&*tx).await?;
     }
     for (item_id, (counts, opinions)) in secret {
         add_secret(&*tx, item_id, counts, opinions).await?;
@@ -411,7 +411,7 @@ async fn rows_of(tx: &impl ConnectionTrait, group: &[&BallotWrite]) -> AppResult
     use sea_orm::QueryTrait;
     let ids: std::collections::BTreeSet<&str> = group.iter().map(|b| b.item_id.as_str()).collect();
     let mut q = items_with_meetings()
-        .filter(meeting_items::Column::Id.is_in(ids))
+        .filter(meeting_items::Column::Id.is_in(crate::db::pow2_padded(ids.into_iter().collect())))
         .into_query();
     if tx.get_database_backend() == sea_orm::DbBackend::Postgres {
         q.lock_with_tables(LockType::Share, [meeting_items::Entity]);
@@ -508,7 +508,7 @@ async fn participations_of<'a>(tx: &impl ConnectionTrait, ballots: &[&'a BallotW
             .select_only()
             .column(ballot_participations::Column::VoterId)
             .filter(ballot_participations::Column::ItemId.eq(item))
-            .filter(ballot_participations::Column::VoterId.is_in(voters.iter().copied()))
+            .filter(ballot_participations::Column::VoterId.is_in(crate::db::pow2_padded(voters.clone())))
             .into_tuple::<String>()
             .all(tx)
             .await?
@@ -530,7 +530,7 @@ async fn memberships_of<'a>(tx: &impl ConnectionTrait, ballots: &[&'a BallotWrit
     for (unit, voters) in by_unit {
         let found: std::collections::HashMap<String, Member> = memberships::Entity::find()
             .filter(memberships::Column::UnitId.eq(unit))
-            .filter(memberships::Column::UserId.is_in(voters.iter().copied()))
+            .filter(memberships::Column::UserId.is_in(crate::db::pow2_padded(voters.iter().copied().collect())))
             .all(tx)
             .await?
             .into_iter()

@@ -173,7 +173,7 @@ pub async fn seed(state: &AppState, org: &DemoOrg) -> AppResult<()> {
         attendees: vec![org.user("xuming")],
     })
     .await?;
-    let mid = id_of(&decided_meeting)?;
+    let mid = id_of(&decided_meeting.value()?)?;
     meetings::notice(state, &sunli, &mid, meetings::Notice::default()).await?;
     for u in ["zhangwei", "lina", "wangqiang", "liuyang", "chenjing"] {
         meetings::set_attendance(state, &sunli, &mid, &org.user(u), meetings::AttendanceIn { status: "present".into(), reason: None }).await?;
@@ -234,7 +234,7 @@ pub async fn seed(state: &AppState, org: &DemoOrg) -> AppResult<()> {
         attendees: vec![org.user("xuming"), org.user("wuhua")],
     })
     .await?;
-    meetings::notice(state, &sunli, &id_of(&next)?, meetings::Notice::default()).await?;
+    meetings::notice(state, &sunli, &id_of(&next.value()?)?, meetings::Notice::default()).await?;
     Ok(())
 }
 

@@ -178,7 +178,7 @@ pub async fn may_read_record(db: &impl ConnectionTrait, ctx: &Ctx, m: &meetings:
 
 // ---------------------------------------------------------------- use cases
 
-pub async fn create(state: &AppState, ctx: &Ctx, unit: &str, req: CreateMeeting) -> AppResult<Value> {
+pub async fn create(state: &AppState, ctx: &Ctx, unit: &str, req: CreateMeeting) -> AppResult<JsonBody> {
     clerk_only(ctx)?;
     let mtype = MeetingType::parse_field(&req.meeting_type, "type")?;
     let title = text_field("title", &req.title, 200)?;
@@ -311,7 +311,7 @@ pub async fn list(state: &AppState, ctx: &Ctx, unit: &str) -> AppResult<Value> {
     Ok(json!({ "items": items, "next_cursor": null }))
 }
 
-pub async fn get(state: &AppState, ctx: &Ctx, id: &str) -> AppResult<Value> {
+pub async fn get(state: &AppState, ctx: &Ctx, id: &str) -> AppResult<JsonBody> {
     let m = load_meeting(&state.db.conn, id).await?;
     if !may_read_meeting(&state.db.conn, ctx, &m).await? {
         return Err(AppError::not_found());
@@ -319,7 +319,7 @@ pub async fn get(state: &AppState, ctx: &Ctx, id: &str) -> AppResult<Value> {
     view(state, ctx, &m).await
 }
 
-pub async fn notice(state: &AppState, ctx: &Ctx, id: &str, req: Notice) -> AppResult<Value> {
+pub async fn notice(state: &AppState, ctx: &Ctx, id: &str, req: Notice) -> AppResult<JsonBody> {
     clerk_only(ctx)?;
     let now = state.clock.now();
     let tx = state.db.begin_write().await?;
@@ -401,7 +401,7 @@ pub async fn materials(state: &AppState, ctx: &Ctx, id: &str) -> AppResult<Value
     Ok(json!({ "meeting_id": id, "items": out }))
 }
 
-pub async fn set_attendance(state: &AppState, ctx: &Ctx, id: &str, user: &str, req: AttendanceIn) -> AppResult<Value> {
+pub async fn set_attendance(state: &AppState, ctx: &Ctx, id: &str, user: &str, req: AttendanceIn) -> AppResult<JsonBody> {
     clerk_only(ctx)?;
     let status = AttendanceStatus::parse_field(&req.status, "status")?;
     let reason = opt_text("reason", req.reason.as_deref(), 500)?;
@@ -463,7 +463,7 @@ pub async fn set_attendance(state: &AppState, ctx: &Ctx, id: &str, user: &str, r
     get(state, ctx, id).await
 }
 
-pub async fn add_observer(state: &AppState, ctx: &Ctx, id: &str, req: ObserverIn) -> AppResult<Value> {
+pub async fn add_observer(state: &AppState, ctx: &Ctx, id: &str, req: ObserverIn) -> AppResult<JsonBody> {
     clerk_only(ctx)?;
     let now = state.clock.now();
     let tx = state.db.begin_write().await?;
@@ -543,7 +543,7 @@ pub async fn add_written_opinion(state: &AppState, ctx: &Ctx, id: &str, req: Wri
     Ok(json!({"id": w.id, "meeting_id": id, "proposal_id": w.proposal_id, "author_id": w.author_id, "created_at": w.created_at, "counts_as_ballot": false}))
 }
 
-pub async fn open(state: &AppState, ctx: &Ctx, id: &str) -> AppResult<Value> {
+pub async fn open(state: &AppState, ctx: &Ctx, id: &str) -> AppResult<JsonBody> {
     if !ctx.has(Role::Clerk) && !ctx.has(Role::Principal) {
         return Err(AppError::forbidden("会议由主持人或办公室宣布开始"));
     }
@@ -570,7 +570,7 @@ pub async fn open(state: &AppState, ctx: &Ctx, id: &str) -> AppResult<Value> {
     get(state, ctx, id).await
 }
 
-pub async fn close(state: &AppState, ctx: &Ctx, id: &str) -> AppResult<Value> {
+pub async fn close(state: &AppState, ctx: &Ctx, id: &str) -> AppResult<JsonBody> {
     principal_only(ctx)?;
     let now = state.clock.now();
     let tx = state.db.begin_write().await?;
@@ -749,13 +749,178 @@ pub fn decision_view(i: &meeting_items::Model) -> Value {
 
 // ---------------------------------------------------------------- view
 
-/// The meeting's page: built holding a large-answer permit, its work allocated only then
-/// (`memory::with_large_answer_permit`; a 100-item meeting is ≈ 90 KB of JSON).
-pub async fn view(state: &AppState, ctx: &Ctx, m: &meetings::Model) -> AppResult<Value> {
-    crate::memory::with_large_answer_permit(|| build_view(state, ctx, m)).await
+/// The meeting's page, serialized: built holding a large-answer permit, its work allocated
+/// only then (`memory::with_large_answer_permit`; a 100-item meeting is ≈ 90 KB of JSON), and
+/// written straight from typed rows to bytes, without an intermediate `serde_json::Value`
+/// tree (which held every key as its own allocation: docs/performance.md, "Allocator and
+/// memory", session 13).
+pub async fn view(state: &AppState, ctx: &Ctx, m: &meetings::Model) -> AppResult<JsonBody> {
+    crate::memory::with_large_answer_permit(|| async {
+        let page = build_page(state, ctx, m).await?;
+        JsonBody::of(&page, 1024 * page.items.len() + 4096)
+    })
+    .await
 }
 
-async fn build_view(state: &AppState, ctx: &Ctx, m: &meetings::Model) -> AppResult<Value> {
+/// One item of the meeting's page, as its own JSON object (after a path or a decision).
+pub async fn item_of_page(state: &AppState, ctx: &Ctx, m: &meetings::Model, proposal_id: &str) -> AppResult<Value> {
+    crate::memory::with_large_answer_permit(|| async {
+        let page = build_page(state, ctx, m).await?;
+        match page.items.iter().find(|i| i.proposal_id == proposal_id) {
+            Some(item) => Ok(serde_json::to_value(item)?),
+            None => Ok(Value::Null),
+        }
+    })
+    .await
+}
+
+/// A JSON answer serialized once, as the bytes that are sent.
+pub struct JsonBody(axum::body::Bytes);
+
+impl JsonBody {
+    fn of(v: &impl serde::Serialize, capacity: usize) -> AppResult<JsonBody> {
+        let mut buf = Vec::with_capacity(capacity);
+        serde_json::to_writer(&mut buf, v)?;
+        Ok(JsonBody(axum::body::Bytes::from(buf)))
+    }
+    /// The answer as a value, for a caller inside the server (the demo data's set-up).
+    pub fn value(&self) -> AppResult<Value> {
+        Ok(serde_json::from_slice(&self.0)?)
+    }
+}
+
+impl axum::response::IntoResponse for JsonBody {
+    fn into_response(self) -> axum::response::Response {
+        crate::readcache::json_response(self.0)
+    }
+}
+
+#[derive(serde::Serialize)]
+struct Page {
+    id: String,
+    unit_id: String,
+    #[serde(rename = "type")]
+    meeting_type: String,
+    type_label: Option<&'static str>,
+    title: String,
+    starts_at: DateTime<Utc>,
+    location: String,
+    state: String,
+    state_label: &'static str,
+    chair_id: Option<String>,
+    created_by: String,
+    attendees: Vec<String>,
+    should_attend: Vec<String>,
+    notice_sent_at: Option<DateTime<Utc>>,
+    /// R06: a shortened notice and its reason are shown (to inspectors among others).
+    short_notice: bool,
+    urgency_reason: Option<String>,
+    opened_at: Option<DateTime<Utc>>,
+    closed_at: Option<DateTime<Utc>>,
+    quorum: QuorumView,
+    attendance: Vec<AttendanceView>,
+    observers: Vec<String>,
+    agenda: Vec<String>,
+    items: Vec<ItemView>,
+    written_opinions: Vec<WrittenView>,
+    materials_available: bool,
+    record_readable: bool,
+    names: BTreeMap<String, String>,
+    allowed_actions: Vec<&'static str>,
+    trail: Vec<trail::TrailEntry>,
+    version: i32,
+}
+
+#[derive(serde::Serialize)]
+struct QuorumView {
+    ratio: Ratio,
+    present: u32,
+    should_attend: u32,
+    required: u32,
+    met: bool,
+}
+
+#[derive(serde::Serialize)]
+struct AttendanceView {
+    user_id: String,
+    status: Option<String>,
+    reason: Option<String>,
+    observer: bool,
+}
+
+#[derive(serde::Serialize)]
+struct ItemView {
+    id: String,
+    proposal_id: String,
+    title: String,
+    proposal_title: String,
+    category: String,
+    amount: Option<String>,
+    urgent: bool,
+    proposer_id: String,
+    position: i32,
+    state: String,
+    path: Option<String>,
+    mode: Option<String>,
+    path_reason: Option<String>,
+    recused: Vec<String>,
+    eligible: usize,
+    voted_by_me: bool,
+    version: i32,
+    /// R09: a recused member sees neither the count nor the result of the vote (these four
+    /// are left out for them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ballots_cast: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tally: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    majority: Option<Option<bool>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decision: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    my_ballot: Option<MyBallotView>,
+    /// For record readers (R09 as above): the statements and who voted, not how.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    statements: Option<Vec<StatementView>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    voted: Option<Vec<String>>,
+    allowed_actions: Vec<&'static str>,
+}
+
+#[derive(serde::Serialize)]
+struct MyBallotView {
+    receipt_id: String,
+    cast_at: DateTime<Utc>,
+    mode: Option<String>,
+    choice: Option<String>,
+    opinion: Option<String>,
+}
+
+#[derive(serde::Serialize)]
+struct StatementView {
+    seq: i32,
+    speaker_id: String,
+    role: String,
+    stance: String,
+    text: String,
+    at: DateTime<Utc>,
+}
+
+#[derive(serde::Serialize)]
+struct WrittenView {
+    proposal_id: String,
+    author_id: String,
+    text: String,
+    at: DateTime<Utc>,
+}
+
+impl From<written_opinions::Model> for WrittenView {
+    fn from(w: written_opinions::Model) -> Self {
+        WrittenView { proposal_id: w.proposal_id, author_id: w.author_id, text: w.text, at: w.created_at }
+    }
+}
+
+async fn build_page(state: &AppState, ctx: &Ctx, m: &meetings::Model) -> AppResult<Page> {
     let db = &state.db.conn;
     let should = should_attend(db, m).await?;
     let atts = attendance_of(db, &m.id).await?;
@@ -765,21 +930,21 @@ async fn build_view(state: &AppState, ctx: &Ctx, m: &meetings::Model) -> AppResu
     let chair = ctx.has(Role::Principal);
     let clerk = ctx.has(Role::Clerk);
     let st = m_state(m)?;
+    let attendees = json_ids(&m.attendees);
     let mut people: Vec<String> = should.clone();
     people.extend(obs.iter().cloned());
-    people.extend(json_ids(&m.attendees));
-    let mut attendance_out: Vec<Value> = should
+    people.extend(attendees.iter().cloned());
+    let mut attendance_out: Vec<AttendanceView> = should
         .iter()
         .map(|u| {
             let a = atts.iter().find(|a| &a.user_id == u);
-            json!({"user_id": u, "status": a.map(|a| a.status.clone()), "reason": a.and_then(|a| a.reason.clone()), "observer": false})
+            AttendanceView { user_id: u.clone(), status: a.map(|a| a.status.clone()), reason: a.and_then(|a| a.reason.clone()), observer: false }
         })
         .collect();
-    attendance_out.extend(obs.iter().map(|u| json!({"user_id": u, "status": "present", "reason": null, "observer": true})));
-    let mut items_out = Vec::new();
+    attendance_out.extend(obs.iter().map(|u| AttendanceView { user_id: u.clone(), status: Some("present".into()), reason: None, observer: true }));
     // One query per kind of row for the whole agenda (a meeting may have a hundred items).
     let items = items_of(db, &m.id).await?;
-    let proposals = agenda_proposals(db, &items).await?;
+    let mut proposals = agenda_proposals(db, &items).await?;
     let ratio = ratio_for(db, m, proposals.values()).await?;
     // Who voted is for record readers only; everyone else needs the count per item and their
     // own receipt, so they get one grouped row per item instead of a row per ballot.
@@ -800,7 +965,7 @@ async fn build_view(state: &AppState, ctx: &Ctx, m: &meetings::Model) -> AppResu
             .await?;
         cast_of.extend(rows);
     }
-    let mine: BTreeMap<String, ballot_participations::Model> = ballot_participations::Entity::find()
+    let mut mine: BTreeMap<String, ballot_participations::Model> = ballot_participations::Entity::find()
         .filter(ballot_participations::Column::MeetingId.eq(m.id.clone()))
         .filter(ballot_participations::Column::VoterId.eq(ctx.user_id.clone()))
         .all(db)
@@ -808,7 +973,7 @@ async fn build_view(state: &AppState, ctx: &Ctx, m: &meetings::Model) -> AppResu
         .into_iter()
         .map(|b| (b.item_id.clone(), b))
         .collect();
-    let my_ballots: BTreeMap<String, ballots::Model> = ballots::Entity::find()
+    let mut my_ballots: BTreeMap<String, ballots::Model> = ballots::Entity::find()
         .filter(ballots::Column::MeetingId.eq(m.id.clone()))
         .filter(ballots::Column::VoterId.eq(ctx.user_id.clone()))
         .all(db)
@@ -816,44 +981,16 @@ async fn build_view(state: &AppState, ctx: &Ctx, m: &meetings::Model) -> AppResu
         .into_iter()
         .map(|b| (b.item_id.clone(), b))
         .collect();
-    let statements_of = if record_reader { statements_by_item(db, &m.id).await? } else { BTreeMap::new() };
+    let mut statements_of = if record_reader { statements_by_item(db, &m.id).await? } else { BTreeMap::new() };
+    let mut items_out = Vec::with_capacity(items.len());
     for i in items {
-        let p = proposals.get(&i.proposal_id).ok_or_else(|| AppError::internal(format!("agenda item {} without its proposal", i.id)))?;
+        let p = proposals.remove(&i.proposal_id).ok_or_else(|| AppError::internal(format!("agenda item {} without its proposal", i.id)))?;
         let recused = json_ids(&i.recused);
         let i_am_recused = recused.contains(&ctx.user_id);
-        let my_receipt = mine.get(&i.id);
+        let my_receipt = mine.remove(&i.id);
         let voted_by_me = my_receipt.is_some();
-        let eligible: Vec<String> = should.iter().filter(|u| !recused.contains(u)).cloned().collect();
-        let mut item = json!({
-            "id": i.id, "proposal_id": p.id, "title": p.title, "proposal_title": p.title, "category": p.category,
-            "amount": p_amount(&p).map(|a| a.to_string()), "urgent": p.urgent, "proposer_id": p.proposer_id,
-            "position": i.position, "state": i.state, "path": i.path, "mode": i.mode, "path_reason": i.path_reason,
-            "recused": recused, "eligible": eligible.len(), "voted_by_me": voted_by_me, "version": i.version,
-        });
-        if !i_am_recused {
-            // R09: a recused member sees neither the count nor the result of the vote.
-            item["ballots_cast"] = json!(cast_of.get(&i.id).copied().unwrap_or(0));
-            item["tally"] = i.tally.as_deref().and_then(|t| serde_json::from_str::<Value>(t).ok()).unwrap_or(Value::Null);
-            item["majority"] = json!(i.majority);
-            item["decision"] = decision_view(&i);
-        }
-        if let Some(mine) = my_receipt {
-            // The caller's receipt (super::voting::receipt_of, from the rows read above).
-            let named = my_ballots.get(&i.id);
-            item["my_ballot"] = json!({
-                "receipt_id": mine.id, "cast_at": mine.at, "mode": i.mode,
-                "choice": named.map(|b| b.choice.clone()), "opinion": named.and_then(|b| b.opinion.clone()),
-            });
-        }
-        if record_reader && !i_am_recused {
-            let sts: &[statements::Model] = statements_of.get(&i.id).map(Vec::as_slice).unwrap_or(&[]);
-            people.extend(sts.iter().map(|s| s.speaker_id.clone()));
-            item["statements"] = json!(sts.iter().map(|s| json!({
-                "seq": s.seq, "speaker_id": s.speaker_id, "role": s.role, "stance": s.stance, "text": s.text, "at": s.created_at,
-            })).collect::<Vec<_>>());
-            item["voted"] = json!(voters_of.get(&i.id).cloned().unwrap_or_default());
-        }
-        let mut actions: Vec<&str> = Vec::new();
+        let eligible = should.iter().filter(|u| !recused.contains(u)).count();
+        let mut actions: Vec<&'static str> = Vec::new();
         if st == MeetingState::Open {
             match i.state.as_str() {
                 "pending" => {
@@ -876,32 +1013,68 @@ async fn build_view(state: &AppState, ctx: &Ctx, m: &meetings::Model) -> AppResu
                 _ => {}
             }
         }
-        item["allowed_actions"] = json!(actions);
-        items_out.push(item);
+        // R09: a recused member sees neither the count nor the result of the vote.
+        let shown = !i_am_recused;
+        let (statements, voted) = if record_reader && shown {
+            let sts = statements_of.remove(&i.id).unwrap_or_default();
+            people.extend(sts.iter().map(|s| s.speaker_id.clone()));
+            let sts = sts
+                .into_iter()
+                .map(|s| StatementView { seq: s.seq, speaker_id: s.speaker_id, role: s.role, stance: s.stance, text: s.text, at: s.created_at })
+                .collect();
+            (Some(sts), Some(voters_of.remove(&i.id).unwrap_or_default()))
+        } else {
+            (None, None)
+        };
+        // The caller's receipt (super::voting::receipt_of, from the rows read above).
+        let my_ballot = my_receipt.map(|r| {
+            let named = my_ballots.remove(&i.id);
+            MyBallotView {
+                receipt_id: r.id,
+                cast_at: r.at,
+                mode: i.mode.clone(),
+                choice: named.as_ref().map(|b| b.choice.clone()),
+                opinion: named.and_then(|b| b.opinion),
+            }
+        });
+        items_out.push(ItemView {
+            ballots_cast: shown.then(|| cast_of.get(&i.id).copied().unwrap_or(0)),
+            tally: shown.then(|| i.tally.as_deref().and_then(|t| serde_json::from_str::<Value>(t).ok()).unwrap_or(Value::Null)),
+            majority: shown.then_some(i.majority),
+            decision: shown.then(|| decision_view(&i)),
+            amount: p_amount(&p).map(|a| a.to_string()),
+            id: i.id,
+            proposal_title: p.title.clone(),
+            title: p.title,
+            proposal_id: p.id,
+            category: p.category,
+            urgent: p.urgent,
+            proposer_id: p.proposer_id,
+            position: i.position,
+            state: i.state,
+            path: i.path,
+            mode: i.mode,
+            path_reason: i.path_reason,
+            recused,
+            eligible,
+            voted_by_me,
+            version: i.version,
+            my_ballot,
+            statements,
+            voted,
+            allowed_actions: actions,
+        });
     }
-    let written: Vec<Value> = if record_reader {
-        written_opinions::Entity::find()
-            .filter(written_opinions::Column::MeetingId.eq(m.id.clone()))
-            .all(db)
-            .await?
-            .iter()
-            .map(|w| json!({"proposal_id": w.proposal_id, "author_id": w.author_id, "text": w.text, "at": w.created_at}))
-            .collect()
-    } else {
-        written_opinions::Entity::find()
-            .filter(written_opinions::Column::MeetingId.eq(m.id.clone()))
-            .filter(written_opinions::Column::AuthorId.eq(ctx.user_id.clone()))
-            .all(db)
-            .await?
-            .iter()
-            .map(|w| json!({"proposal_id": w.proposal_id, "author_id": w.author_id, "text": w.text, "at": w.created_at}))
-            .collect()
-    };
-    let n = names(db, &people).await?;
+    let mut written = written_opinions::Entity::find().filter(written_opinions::Column::MeetingId.eq(m.id.clone()));
+    if !record_reader {
+        written = written.filter(written_opinions::Column::AuthorId.eq(ctx.user_id.clone()));
+    }
+    let written: Vec<WrittenView> = written.all(db).await?.into_iter().map(WrittenView::from).collect();
+    let names = names(db, &people).await?;
     let t: Option<MeetingType> = m.meeting_type.parse().ok();
     let present_n = u32::try_from(present.len()).unwrap_or(u32::MAX);
     let should_n = u32::try_from(should.len()).unwrap_or(u32::MAX);
-    let mut actions: Vec<&str> = Vec::new();
+    let mut actions: Vec<&'static str> = Vec::new();
     match st {
         MeetingState::Scheduled if clerk => actions.push("notice"),
         MeetingState::Noticed => {
@@ -915,29 +1088,44 @@ async fn build_view(state: &AppState, ctx: &Ctx, m: &meetings::Model) -> AppResu
         MeetingState::Open if chair => actions.push("close"),
         _ => {}
     }
-    Ok(json!({
-        "id": m.id, "unit_id": m.unit_id, "type": m.meeting_type, "type_label": t.map(|t| t.label()),
-        "title": m.title, "starts_at": m.starts_at, "location": m.location, "state": m.state, "state_label": st.label(),
-        "chair_id": m.chair_id, "created_by": m.created_by, "attendees": json_ids(&m.attendees),
-        "should_attend": should, "notice_sent_at": m.notice_sent_at,
-        // R06: a shortened notice and its reason are shown (to inspectors among others).
-        "short_notice": m.short_notice, "urgency_reason": m.urgency_reason,
-        "opened_at": m.opened_at, "closed_at": m.closed_at,
-        "quorum": {
-            "ratio": ratio, "present": present_n, "should_attend": should_n,
-            "required": ratio.min_present(should_n), "met": ratio.satisfied(present_n, should_n),
+    Ok(Page {
+        id: m.id.clone(),
+        unit_id: m.unit_id.clone(),
+        meeting_type: m.meeting_type.clone(),
+        type_label: t.map(|t| t.label()),
+        title: m.title.clone(),
+        starts_at: m.starts_at,
+        location: m.location.clone(),
+        state: m.state.clone(),
+        state_label: st.label(),
+        chair_id: m.chair_id.clone(),
+        created_by: m.created_by.clone(),
+        attendees,
+        notice_sent_at: m.notice_sent_at,
+        short_notice: m.short_notice,
+        urgency_reason: m.urgency_reason.clone(),
+        opened_at: m.opened_at,
+        closed_at: m.closed_at,
+        quorum: QuorumView {
+            ratio,
+            present: present_n,
+            should_attend: should_n,
+            required: ratio.min_present(should_n),
+            met: ratio.satisfied(present_n, should_n),
         },
-        "attendance": attendance_out, "observers": obs,
-        "agenda": items_out.iter().map(|i| i["proposal_id"].clone()).collect::<Vec<_>>(),
-        "items": items_out,
-        "written_opinions": written,
-        "materials_available": m.notice_sent_at.is_some() && m.closed_at.is_none(),
-        "record_readable": record_reader,
-        "names": n,
-        "allowed_actions": actions,
-        "trail": trail::of(db, MEETING, &m.id).await?,
-        "version": m.version,
-    }))
+        should_attend: should,
+        attendance: attendance_out,
+        observers: obs,
+        agenda: items_out.iter().map(|i| i.proposal_id.clone()).collect(),
+        items: items_out,
+        written_opinions: written,
+        materials_available: m.notice_sent_at.is_some() && m.closed_at.is_none(),
+        record_readable: record_reader,
+        names,
+        allowed_actions: actions,
+        trail: trail::of(db, MEETING, &m.id).await?,
+        version: m.version,
+    })
 }
 
 pub trait ForbiddenStatus {

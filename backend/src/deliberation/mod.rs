@@ -121,41 +121,41 @@ async fn premeeting_decision(State(state): State<AppState>, ctx: Ctx, Path(id): 
     Ok(Json(proposals::premeeting_decision(&state, &ctx, &id, common::if_match(&headers)?, req).await?))
 }
 
-async fn create_meeting(State(state): State<AppState>, ctx: Ctx, Path(unit): Path<String>, Json(req): Json<meetings::CreateMeeting>) -> AppResult<Json<Value>> {
-    Ok(Json(meetings::create(&state, &ctx, &unit, req).await?))
+async fn create_meeting(State(state): State<AppState>, ctx: Ctx, Path(unit): Path<String>, Json(req): Json<meetings::CreateMeeting>) -> AppResult<meetings::JsonBody> {
+    meetings::create(&state, &ctx, &unit, req).await
 }
 
 async fn list_meetings(State(state): State<AppState>, ctx: Ctx, Path(unit): Path<String>) -> AppResult<Json<Value>> {
     Ok(Json(meetings::list(&state, &ctx, &unit).await?))
 }
 
-async fn get_meeting(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> AppResult<Json<Value>> {
-    Ok(Json(meetings::get(&state, &ctx, &id).await?))
+async fn get_meeting(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> AppResult<meetings::JsonBody> {
+    meetings::get(&state, &ctx, &id).await
 }
 
-async fn send_notice(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, req: Option<Json<meetings::Notice>>) -> AppResult<Json<Value>> {
+async fn send_notice(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, req: Option<Json<meetings::Notice>>) -> AppResult<meetings::JsonBody> {
     let req = req.map(|Json(r)| r).unwrap_or_default();
-    Ok(Json(meetings::notice(&state, &ctx, &id, req).await?))
+    meetings::notice(&state, &ctx, &id, req).await
 }
 
 async fn get_materials(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Response {
     access_shaped(meetings::materials(&state, &ctx, &id).await.map(Json))
 }
 
-async fn set_attendance(State(state): State<AppState>, ctx: Ctx, Path((id, user)): Path<(String, String)>, Json(req): Json<meetings::AttendanceIn>) -> AppResult<Json<Value>> {
-    Ok(Json(meetings::set_attendance(&state, &ctx, &id, &user, req).await?))
+async fn set_attendance(State(state): State<AppState>, ctx: Ctx, Path((id, user)): Path<(String, String)>, Json(req): Json<meetings::AttendanceIn>) -> AppResult<meetings::JsonBody> {
+    meetings::set_attendance(&state, &ctx, &id, &user, req).await
 }
 
-async fn add_observer(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, Json(req): Json<meetings::ObserverIn>) -> AppResult<Json<Value>> {
-    Ok(Json(meetings::add_observer(&state, &ctx, &id, req).await?))
+async fn add_observer(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, Json(req): Json<meetings::ObserverIn>) -> AppResult<meetings::JsonBody> {
+    meetings::add_observer(&state, &ctx, &id, req).await
 }
 
 async fn add_written_opinion(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, Json(req): Json<meetings::WrittenOpinionIn>) -> AppResult<Json<Value>> {
     Ok(Json(meetings::add_written_opinion(&state, &ctx, &id, req).await?))
 }
 
-async fn open_meeting(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> AppResult<Json<Value>> {
-    Ok(Json(meetings::open(&state, &ctx, &id).await?))
+async fn open_meeting(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> AppResult<meetings::JsonBody> {
+    meetings::open(&state, &ctx, &id).await
 }
 
 async fn add_statement(State(state): State<AppState>, ctx: Ctx, Path((id, proposal)): Path<(String, String)>, Json(req): Json<voting::StatementIn>) -> AppResult<Json<Value>> {
@@ -184,8 +184,8 @@ async fn record_decision(State(state): State<AppState>, ctx: Ctx, Path((id, prop
     Ok(Json(voting::decide(&state, &ctx, &id, &proposal, req).await?))
 }
 
-async fn close_meeting(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> AppResult<Json<Value>> {
-    Ok(Json(meetings::close(&state, &ctx, &id).await?))
+async fn close_meeting(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> AppResult<meetings::JsonBody> {
+    meetings::close(&state, &ctx, &id).await
 }
 
 async fn get_record(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Response {

@@ -832,10 +832,12 @@ pub async fn decide(state: &AppState, ctx: &Ctx, meeting_id: &str, proposal_id: 
 
 /// One item of the meeting view (after a path or a decision).
 async fn item_view(state: &AppState, ctx: &Ctx, meeting_id: &str, proposal_id: &str) -> AppResult<Value> {
-    let v = super::meetings::get(state, ctx, meeting_id).await?;
-    let item = v["items"].as_array().and_then(|a| a.iter().find(|i| i["proposal_id"] == proposal_id).cloned()).unwrap_or(Value::Null);
+    let m = load_meeting(&state.db.conn, meeting_id).await?;
+    if !may_read_meeting(&state.db.conn, ctx, &m).await? {
+        return Err(AppError::not_found());
+    }
+    let mut item = super::meetings::item_of_page(state, ctx, &m, proposal_id).await?;
     let p = load_proposal(&state.db.conn, proposal_id).await?;
-    let mut item = item;
     item["proposal_state"] = json!(p_effective_state(&p, state.clock.now())?.as_str());
     Ok(item)
 }

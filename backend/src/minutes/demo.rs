@@ -89,7 +89,7 @@ async fn decided_meeting(state: &AppState, org: &DemoOrg) -> AppResult<String> {
         attendees: vec![org.user("xuming")],
     })
     .await?;
-    let mid = id_of(&m)?;
+    let mid = id_of(&m.value()?)?;
     dm::notice(state, &sunli, &mid, dm::Notice::default()).await?;
     for u in ["zhangwei", "lina", "wangqiang", "liuyang", "chenjing"] {
         dm::set_attendance(state, &sunli, &mid, &org.user(u), dm::AttendanceIn { status: "present".into(), reason: None }).await?;
