@@ -127,6 +127,9 @@ impl Stats {
 struct UserOut {
     lat_us: Vec<u64>,
     errors: BTreeMap<String, u64>,
+    /// (intended start after the run's start, latency), both in µs: kept only for
+    /// `YISHI_BENCH_LATENCY_LOG`.
+    timeline: Vec<(u64, u64)>,
 }
 
 /// Paced (open-loop) run at `rate` operations/s in total for `duration`, latencies
@@ -144,6 +147,7 @@ pub async fn paced(label: &str, users: usize, rate: f64, duration: Duration, max
             let mut out = UserOut {
                 lat_us: Vec::new(),
                 errors: BTreeMap::new(),
+                timeline: Vec::new(),
             };
             let mut k: u64 = 0;
             loop {
@@ -156,7 +160,11 @@ pub async fn paced(label: &str, users: usize, rate: f64, duration: Duration, max
                 }
                 tokio::time::sleep_until(intended.into()).await;
                 match op(u, k).await {
-                    Ok(()) => out.lat_us.push(intended.elapsed().as_micros() as u64),
+                    Ok(()) => {
+                        let us = intended.elapsed().as_micros() as u64;
+                        out.lat_us.push(us);
+                        out.timeline.push(((intended - start).as_micros() as u64, us));
+                    }
                     Err(e) => *out.errors.entry(e).or_default() += 1,
                 }
                 k += 1;
@@ -178,6 +186,7 @@ pub async fn closed(label: &str, users: usize, duration: Duration, max_ops: Opti
             let mut out = UserOut {
                 lat_us: Vec::new(),
                 errors: BTreeMap::new(),
+                timeline: Vec::new(),
             };
             let mut k: u64 = 0;
             while Instant::now() < end && max_ops.is_none_or(|m| k < m) {
@@ -197,10 +206,12 @@ pub async fn closed(label: &str, users: usize, duration: Duration, max_ops: Opti
 async fn collect(label: &str, users: usize, rate: f64, start: Instant, handles: Vec<tokio::task::JoinHandle<UserOut>>) -> Stats {
     let mut lat = Vec::new();
     let mut errors = BTreeMap::new();
+    let mut timeline = Vec::new();
     for h in handles {
         match h.await {
             Ok(o) => {
                 lat.extend(o.lat_us);
+                timeline.extend(o.timeline);
                 for (k, v) in o.errors {
                     *errors.entry(k).or_default() += v;
                 }
@@ -209,6 +220,19 @@ async fn collect(label: &str, users: usize, rate: f64, start: Instant, handles: 
         }
     }
     let seconds = start.elapsed().as_secs_f64();
+    if let (Ok(path), false) = (std::env::var("YISHI_BENCH_LATENCY_LOG"), timeline.is_empty()) {
+        // One line per paced operation, in order of its intended start: the start's wall-clock
+        // time (to line up with the server's log) and its latency, for finding what a tail is.
+        timeline.sort_unstable();
+        let t0 = std::time::SystemTime::now() - start.elapsed();
+        let epoch = t0.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
+        let text: String = timeline.iter().map(|(at, us)| format!("{:.6} {us}\n", epoch + *at as f64 / 1e6)).collect();
+        let name: String = label.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+        let file = format!("{path}.{name}");
+        if let Err(e) = std::fs::write(&file, text) {
+            eprintln!("[load] {file}: {e}");
+        }
+    }
     Stats::from_samples(label, users, rate, seconds, lat, errors)
 }
 
