@@ -243,8 +243,9 @@ impl Deref for WriteTx {
 /// back before the writer lock is released. Dropped as such, sqlx only queues the `ROLLBACK`
 /// to the connection's thread; the next writer, on another connection, could begin before it
 /// ran, meet SQLite's lock and wait in SQLite's sleeping busy handler (1, 2, 5, 10, 15… ms).
-/// The job runner's claim, which finds nothing to do every second, put a 30–40 ms stall into
-/// the ballots of scenario B once a second (docs/performance.md, session 13).
+/// (Found while looking for scenario B's once-a-second stall, which was the checkpoint's
+/// fsync, not this: docs/performance.md, session 13. The job runner's claim, which finds
+/// nothing to do every second, was such a dropped write.)
 impl Drop for WriteTx {
     fn drop(&mut self) {
         let (Some(tx), Some(guard)) = (self.tx.take(), self.guard.take()) else { return };
