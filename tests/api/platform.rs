@@ -876,3 +876,20 @@ async fn settings_body_is_documented_with_the_bounds_the_server_keeps() {
     .ok();
     sec.put(&path, json!({"no_such_setting": 1})).await.err("invalid");
 }
+
+/// Removing a policy rule that is not there is a 404, documented as such (found by
+/// schemathesis: the answer was right, the document did not list it), and it changes nothing.
+#[tokio::test]
+async fn r40_removing_a_missing_policy_rule_is_a_documented_404_and_changes_nothing() {
+    let app = spawn_app().await;
+    let doc = app.anon().get("/api/openapi.json").await.ok().clone();
+    assert!(doc["paths"]["/api/v1/policies"]["delete"]["responses"]["404"].is_object(), "DELETE /api/v1/policies documents 404");
+    let sec = app.login("secadmin").await;
+    let before = sec.get("/api/v1/policies").await.ok().clone();
+    // The handler role is never granted policy changes.
+    let missing = json!({"sub": "handler", "dom": "*", "obj": "policy", "act": "update"});
+    let r = sec.send(reqwest::Method::DELETE, "/api/v1/policies", Some(missing)).await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    r.err("not_found");
+    assert_eq!(sec.get("/api/v1/policies").await.ok(), &before, "the policy is unchanged");
+}

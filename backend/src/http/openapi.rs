@@ -74,6 +74,9 @@ pub fn document(specs: &[RouteSpec]) -> utoipa::openapi::OpenApi {
         }
         if !matches!(s.guard.scope, Scope::Public | Scope::SignedIn | Scope::System | Scope::AnyDomain) {
             op = op.response("404", err("对象不存在或不在本人所在单位（not_found）"));
+        } else if s.method == axum::http::Method::DELETE {
+            // What a DELETE removes may not be there (a policy rule named in the body).
+            op = op.response("404", err("要删除的对象不存在（not_found）"));
         }
         if s.method != axum::http::Method::GET {
             op = op
