@@ -45,13 +45,8 @@ pub async fn add_indexes_replacing(m: &SchemaManager<'_>, indexes: &[IndexSpec],
     Ok(())
 }
 
-/// Undoes [`add_indexes_replacing`]: restores `replaced`, then drops `indexes`.
+/// Undoes [`add_indexes_replacing`]: restores `replaced`, then drops `indexes` (the same
+/// steps with the two lists' parts swapped).
 pub async fn drop_indexes_restoring(m: &SchemaManager<'_>, indexes: &[IndexSpec], replaced: &[IndexSpec]) -> Result<(), DbErr> {
-    for (name, table, cols) in replaced {
-        m.create_index(index(name, table, cols, false)).await?;
-    }
-    for (name, table, _) in indexes {
-        m.drop_index(Index::drop().name(*name).table(*table).if_exists().to_owned()).await?;
-    }
-    Ok(())
+    add_indexes_replacing(m, replaced, indexes).await
 }
