@@ -31,6 +31,9 @@ VENV="$HOME/.cache/yishi-schemathesis"
 OUT="$HOME/.cache/yishi-bench/schemathesis"
 export CARGO_TARGET_DIR="${YISHI_BENCH_TARGET_DIR:-$HOME/.cache/yishi-target-bench}"
 cd "$ROOT"
+# The PDF routes answer 503 without the CJK fonts (P01, docs/fonts.md): documented, but then
+# the fuzzing would never reach the rendering itself.
+ensure_apt fonts-noto-cjk fonts-lxgw-wenkai
 
 if [ ! -x "$VENV/bin/schemathesis" ]; then
   log "creating the schemathesis virtualenv in $VENV"

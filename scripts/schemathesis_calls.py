@@ -12,6 +12,16 @@ import urllib.request
 
 base, password, log, account = sys.argv[1:5]
 calls = [json.loads(line) for line in open(log, encoding="utf-8") if line.strip()]
+# The hooks' own calls: prerequisites they filled in (statements, ballots, an item's conclusion
+# before the meeting closes); counted apart from schemathesis' cases.
+hooks = collections.Counter()
+for c in calls:
+    if c.get("hooks"):
+        step = c["method"] + " " + "/".join(p for p in c["path"].split("/")[3:] if p and not p[0].isdigit() and len(p) < 20
+                                            and p not in ("meetings", "items"))
+        hooks[step + " total"] += 1
+        hooks[step] += c["status"] // 100 == 2
+calls = [c for c in calls if not c.get("hooks")]
 
 CREATION = "/api/v1/units/{unit}/"
 KINDS = ["proposals", "meetings", "outgoing", "incoming", "minutes", "publications"]
@@ -97,6 +107,9 @@ for kind in KINDS:
     order = ORDER[kind]
     st = ", ".join(f"{s} {n}" for s, n in sorted(states[kind].items(), key=lambda x: order.index(x[0]) if x[0] in order else 99))
     print(f"| {kind} | {cells or '—'} | {st or '—'} |")
+if hooks:
+    names = sorted({k[: -len(" total")] for k in hooks if k.endswith(" total")})
+    print("\nPrerequisites the hooks filled in themselves (2xx / calls): " + ", ".join(f"{n} {hooks[n]}/{hooks[n + ' total']}" for n in names) + ".")
 if unit_proposals:
     order = ORDER["proposals"]
     print("\nAll the unit's proposals at the end (the demo's, the 100 the script brought to `ready` for the meetings, the run's): "

@@ -350,10 +350,129 @@ def _meeting_item(m, case):
     return it
 
 
+# --- Prerequisites the hooks fill in (PREREQ, default 0.75 of the calls concerned). An agenda
+# item may take a path only after every present eligible member has stated a stance (R12), a
+# vote closes best after every ballot, and a meeting closes only when every item has its
+# conclusion (R11). A scenario rarely follows the statement link six times for one item, so in
+# session 12 most items were deferred and no proposal reached `confirmed`. Before the chair's
+# path, the close of a vote or the close of the meeting, the hooks now record what is missing
+# themselves, as the clerk and the members (R10's order, the principal last), and log those
+# calls apart ("hooks": true); the fuzzed call itself then meets an item that may go on.
+_PREREQ = float(os.environ.get("YISHI_FUZZ_PREREQ", "0.75"))
+_DEPUTIES = {"wangqiang", "lina"}
+
+
+def _hook_call(user, method, path, body=None):
+    st, v = _api(user, method, path, body)
+    if _LOG:
+        with _LOCK:
+            _LOG.write(json.dumps({"method": method, "path": path, "status": st, "user": user, "hooks": True}, ensure_ascii=False) + "\n")
+    return st, v
+
+
+def _present(m):
+    return [a["user_id"] for a in m.get("attendance", []) if a.get("status") == "present" and not a.get("observer")]
+
+
+def _item(m, pid):
+    return next((it for it in m.get("items") or [] if it.get("proposal_id") == pid), None)
+
+
+def _fill_statements(mid, m, it):
+    """Every present eligible member's stance (R12), in R10's order: the proposer presents,
+    deputies explain, members speak, the principal last. Mostly 同意, so that the chair may
+    choose consensus or a vote; sometimes split."""
+    sts = it.get("statements") or []
+    if any(s.get("role") == "principal" for s in sts):
+        return
+    spoken = {s.get("speaker_id") for s in sts}
+    chair = _SESSIONS.get("zhangwei", {}).get("id")
+    eligible = [u for u in _present(m) if u not in (it.get("recused") or [])]
+    order = [(it.get("proposer_id"), "presenter")] if it.get("proposer_id") not in spoken else []
+    order += [(u, "deputy" if _NAME.get(u) in _DEPUTIES else "member") for u in eligible if u != chair and u not in spoken]
+    if chair in eligible:
+        order.append((chair, "principal"))
+    unanimous = _RNG.random() < 0.6
+    for uid, role in order:
+        stance = "agree" if unanimous or role == "presenter" else _RNG.choices(["agree", "disagree", "none"], [75, 20, 5])[0]
+        _hook_call("sunli", "POST", f"/api/v1/meetings/{mid}/items/{it['proposal_id']}/statements",
+                   {"speaker_id": uid, "role": role, "stance": stance, "text": "发言：" + {"agree": "同意", "disagree": "不同意", "none": "无明确意见"}[stance]})
+
+
+def _fill_ballots(mid, m, it):
+    """Every present eligible member's ballot, the principal's last (R10)."""
+    voted = set(it.get("voted") or [])
+    chair = _SESSIONS.get("zhangwei", {}).get("id")
+    eligible = [u for u in _present(m) if u not in (it.get("recused") or [])]
+    for uid in [u for u in eligible if u != chair] + ([chair] if chair in eligible else []):
+        if uid not in voted and _NAME.get(uid):
+            choice = _RNG.choices(["agree", "disagree", "abstain", "defer"], [85, 9, 3, 3])[0]
+            _hook_call(_NAME[uid], "POST", f"/api/v1/meetings/{mid}/items/{it['proposal_id']}/ballots", {"choice": choice, "opinion": "同意" if choice == "agree" else "有保留意见"})
+
+
+def _path_body(m, it):
+    """The chair's path that R12 allows for the item's stances."""
+    eligible = [u for u in _present(m) if u not in (it.get("recused") or [])]
+    stance = {s.get("speaker_id"): s.get("stance") for s in it.get("statements") or [] if s.get("speaker_id") in eligible}
+    agree = sum(1 for v in stance.values() if v == "agree")
+    disagree = sum(1 for v in stance.values() if v == "disagree")
+    if eligible and agree == len(eligible):
+        path = _RNG.choice(["consensus", "vote", "vote"])
+    elif abs(agree - disagree) > 1:
+        path = "vote"
+    else:
+        path = _RNG.choices(["defer", "vote"], [80, 20])[0]
+    body = {"path": path}
+    if path == "vote":
+        body["mode"] = _RNG.choice(["named", "written"])
+    if path == "defer":
+        body["reason"] = "尚需进一步调研"
+    return body
+
+
+def _decision_body(it):
+    outcome = "adopted" if it.get("majority") else "rejected"
+    if _RNG.random() < 0.05:
+        outcome = "deferred"
+    return {"outcome": outcome, "text": {"adopted": "会议同意", "rejected": "会议不同意", "deferred": "会议决定缓议"}[outcome]}
+
+
+def _conclude(mid, m, it):
+    """Takes one open agenda item to its conclusion, as the clerk, the members and the chair."""
+    base = f"/api/v1/meetings/{mid}/items/{it['proposal_id']}"
+    for _ in range(4):
+        state = it.get("state")
+        if state == "pending":
+            _fill_statements(mid, m, it)
+            m = _get("meetings", mid, "zhangwei") or m
+            it = _item(m, it["proposal_id"]) or it
+            _hook_call("zhangwei", "POST", base + "/vote", _path_body(m, it))
+        elif state == "voting":
+            _fill_ballots(mid, m, it)
+            _hook_call("zhangwei", "POST", base + "/close-vote", {})
+        elif state == "counted":
+            _hook_call("zhangwei", "POST", base + "/decision", _decision_body(it))
+        else:
+            return
+        m = _get("meetings", mid, "zhangwei") or m
+        it = _item(m, it["proposal_id"]) or it
+
+
 def _meeting_turn(step, oid, case):
     m = _get("meetings", oid, "zhangwei")
     if m is None:
         return None
+    if m.get("state") == "open" and _RNG.random() < _PREREQ:
+        if step == "close":
+            for it in list(m.get("items") or []):
+                if it.get("state") not in ("decided", "deferred"):
+                    _conclude(oid, m, it)
+            m = _get("meetings", oid, "zhangwei") or m
+        elif step in ("vote", "close-vote"):
+            it = _meeting_item(m, case)
+            if it is not None and it.get("state") == ("pending" if step == "vote" else "voting"):
+                (_fill_statements if step == "vote" else _fill_ballots)(oid, m, it)
+                m = _get("meetings", oid, "zhangwei") or m
     present = [a["user_id"] for a in m.get("attendance", []) if a.get("status") == "present" and not a.get("observer")]
     should = m.get("should_attend") or []
     if step == "notice":
@@ -392,24 +511,7 @@ def _meeting_turn(step, oid, case):
         stance = _RNG.choices(["agree", "disagree", "none"], [85, 10, 5])[0]
         return "sunli", {"speaker_id": speaker, "role": role, "stance": stance, "text": "发言：" + {"agree": "同意", "disagree": "不同意", "none": "无明确意见"}[stance]}
     if step == "vote":
-        # R12: consensus needs every present eligible member's 同意; a vote is refused on a close
-        # split (|同意 − 不同意| ≤ 1); deferral is always possible.
-        eligible = [u for u in present if u not in (it.get("recused") or [])]
-        stance = {s.get("speaker_id"): s.get("stance") for s in it.get("statements", []) if s.get("speaker_id") in eligible}
-        agree = sum(1 for v in stance.values() if v == "agree")
-        disagree = sum(1 for v in stance.values() if v == "disagree")
-        if eligible and agree == len(eligible):
-            path = _RNG.choice(["consensus", "vote"])
-        elif abs(agree - disagree) > 1:
-            path = "vote"
-        else:
-            path = _RNG.choices(["defer", "vote"], [80, 20])[0]
-        body = {"path": path}
-        if path == "vote":
-            body["mode"] = _RNG.choice(["named", "written"])
-        if path == "defer":
-            body["reason"] = "尚需进一步调研"
-        return "zhangwei", body
+        return "zhangwei", _path_body(m, it)
     if step == "ballots":
         voted = set(it.get("voted") or [])
         eligible = [u for u in present if u not in (it.get("recused") or [])]
@@ -420,10 +522,7 @@ def _meeting_turn(step, oid, case):
     if step == "close-vote":
         return "zhangwei", {}
     if step == "decision":
-        outcome = "adopted" if it.get("majority") else "rejected"
-        if _RNG.random() < 0.1:
-            outcome = "deferred"
-        return "zhangwei", {"outcome": outcome, "text": {"adopted": "会议同意", "rejected": "会议不同意", "deferred": "会议决定缓议"}[outcome]}
+        return "zhangwei", _decision_body(it)
     return None
 
 
