@@ -61,6 +61,20 @@ pub fn blob_path(state: &AppState, sha256: &str) -> PathBuf {
     state.config.data_dir.join("blobs").join(&sha256[..2]).join(sha256)
 }
 
+/// The multipart form of an upload (R44), as the upload routes take it: axum's own refusal
+/// (not a multipart request, no boundary) becomes the API's 422 naming the field `file`.
+pub struct UploadForm(pub Multipart);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for UploadForm {
+    type Rejection = AppError;
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, AppError> {
+        Multipart::from_request(req, state)
+            .await
+            .map(UploadForm)
+            .map_err(|e| AppError::invalid("file", format!("请以 multipart/form-data 表单上传，文件放在字段 file 中（{e}）")))
+    }
+}
+
 /// Reads the multipart field `file` and stores it. The caller commits `tx`.
 pub async fn store_from_multipart(
     state: &AppState,

@@ -768,6 +768,45 @@ async fn r02_proposal_edit_body_is_documented_in_openapi() {
     assert_eq!((edited["title"].as_str(), edited["urgent"].as_bool()), (Some("修改测试（二）"), Some(true)));
 }
 
+/// The three upload routes document their multipart body (R44): the long schemathesis run of
+/// session 14 found them documented without one, so every fuzzed upload was an empty or JSON
+/// request (422) and the upload handling itself was never reached.
+#[tokio::test]
+async fn r44_uploads_document_their_multipart_body_in_openapi() {
+    let app = spawn_app().await;
+    let doc = app.anon().get("/api/openapi.json").await.ok().clone();
+    let mut uploads = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        if let Some(op) = item.get("post").filter(|_| path.ends_with("/attachments")) {
+            let body = &op["requestBody"];
+            assert_eq!(body["required"], true, "POST {path}: the body is required");
+            let schema = &body["content"]["multipart/form-data"]["schema"];
+            assert_eq!(schema["required"], json!(["file"]), "POST {path}: the field `file` is required");
+            assert_eq!(schema["properties"]["file"]["format"], "binary", "POST {path}: `file` holds the file's bytes");
+            uploads.push(path.clone());
+        }
+    }
+    uploads.sort();
+    assert_eq!(uploads, ["/api/v1/outgoing/{id}/attachments", "/api/v1/proposals/{id}/attachments", "/api/v1/units/{unit}/attachments"]);
+    // A body of the documented shape is accepted; any other is refused with the field named,
+    // and stores nothing.
+    let c = app.login("xuming").await;
+    let made = c
+        .post(&format!("/api/v1/units/{}/proposals", app.unit()), json!({"category": "major_decision", "title": "附件测试", "materials": {}, "flags": {}}))
+        .await
+        .ok()
+        .clone();
+    let path = format!("/api/v1/proposals/{}/attachments", made["id"].as_str().unwrap());
+    let before = count_rows(&app, "attachments").await;
+    let refused = c.post(&path, json!({"file": "不是上传表单"})).await;
+    assert_eq!(refused.status, 422, "{:?}", refused.body);
+    assert_eq!(refused.body["error"]["details"]["field"], "file", "{:?}", refused.body);
+    assert_eq!(count_rows(&app, "attachments").await, before);
+    let stored = c.upload(&path, "会商意见.pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".to_vec()).await;
+    assert_eq!(stored.status, 200, "{:?}", stored.body);
+    assert_eq!(count_rows(&app, "attachments").await, before + 1);
+}
+
 /// The to-do cache's change detection (`audit::HeadCache`, docs/operations.md "Several
 /// instances"): a commit of this instance is seen at once, another instance's once the head it
 /// read is a second old — never a stale list for the person who just acted here.

@@ -21,7 +21,7 @@ use crate::http::api::{Api, Ctx, Guard, get, patch, post, put};
 use crate::state::AppState;
 use crate::trail::{self, Change};
 use axum::Json;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use sea_orm::EntityTrait;
@@ -101,7 +101,7 @@ async fn patch_proposal(State(state): State<AppState>, ctx: Ctx, Path(id): Path<
     Ok(Json(proposals::patch(&state, &ctx, &id, common::if_match(&headers)?, body).await?))
 }
 
-async fn upload_attachment(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, multipart: Multipart) -> AppResult<Json<Value>> {
+async fn upload_attachment(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, crate::uploads::UploadForm(multipart): crate::uploads::UploadForm) -> AppResult<Json<Value>> {
     Ok(Json(proposals::upload(&state, &ctx, &id, multipart).await?))
 }
 

@@ -100,9 +100,10 @@ pub fn document(specs: &[RouteSpec]) -> utoipa::openapi::OpenApi {
         if s.method == axum::http::Method::GET && s.path.ends_with("/pdf") {
             op = op.response("503", err("服务器尚未安装公文所需的中文字体，暂时无法生成 PDF（unavailable，docs/fonts.md）"));
         }
-        // Uploads refuse what is over the unit's size limit (413, R44).
+        // Uploads (R44): a multipart form whose field `file` holds the file; what is over the
+        // unit's size limit is refused 413.
         if s.method == axum::http::Method::POST && s.path.ends_with("/attachments") {
-            op = op.response("413", err("文件超过大小限制（too_large）"));
+            op = op.request_body(Some(upload_body())).response("413", err("文件超过大小限制（too_large）"));
         }
         paths.add_path_operation(s.path, vec![method], op.build());
     }
@@ -120,6 +121,23 @@ pub fn document(specs: &[RouteSpec]) -> utoipa::openapi::OpenApi {
         )
         .paths(paths)
         .components(Some(components.build()))
+        .build()
+}
+
+/// The request body of the three upload routes (`uploads::store_from_multipart`).
+fn upload_body() -> utoipa::openapi::request_body::RequestBody {
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    let file = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+        .content_media_type("application/octet-stream")
+        .description(Some("文件内容：PDF、图片、Office/OFD 文档、压缩包或纯文本（按内容识别，R44）；文件名取自该字段的 filename"));
+    RequestBodyBuilder::new()
+        .required(Some(Required::True))
+        .content(
+            "multipart/form-data",
+            ContentBuilder::new().schema(Some(ObjectBuilder::new().schema_type(Type::Object).property("file", file).required("file"))).build(),
+        )
         .build()
 }
 

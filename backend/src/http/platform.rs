@@ -181,7 +181,7 @@ async fn download_attachment(State(state): State<AppState>, ctx: Ctx, Path(id): 
     Ok(resp)
 }
 
-async fn upload_attachment(State(state): State<AppState>, ctx: Ctx, Path(unit): Path<String>, multipart: axum::extract::Multipart) -> AppResult<Json<Value>> {
+async fn upload_attachment(State(state): State<AppState>, ctx: Ctx, Path(unit): Path<String>, crate::uploads::UploadForm(multipart): crate::uploads::UploadForm) -> AppResult<Json<Value>> {
     let tx = state.db.begin_write().await?;
     let a = crate::uploads::store_from_multipart(&state, &*tx, &unit, &ctx.user_id, "unit", None, multipart).await?;
     crate::trail::record(&*tx, state.clock.now(), &ctx.actor(), crate::trail::Change::new(&unit, "attachment", &a.id, "attachment.upload")

@@ -20,7 +20,7 @@ use crate::error::{AppError, AppResult};
 use crate::http::api::{Api, Ctx, Guard, get, patch, post};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use model::{Doc, Org, may_read};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Deserializer};
@@ -326,7 +326,7 @@ async fn patch_one(
     Ok(Json(service::respond(&state, &ctx, &id).await?))
 }
 
-async fn attach(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, multipart: Multipart) -> AppResult<Json<Value>> {
+async fn attach(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, crate::uploads::UploadForm(multipart): crate::uploads::UploadForm) -> AppResult<Json<Value>> {
     service::attach(&state, &ctx, &id, multipart).await?;
     Ok(Json(service::respond(&state, &ctx, &id).await?))
 }
