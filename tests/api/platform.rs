@@ -932,3 +932,26 @@ async fn r40_removing_a_missing_policy_rule_is_a_documented_404_and_changes_noth
     r.err("not_found");
     assert_eq!(sec.get("/api/v1/policies").await.ok(), &before, "the policy is unchanged");
 }
+
+/// Every operation whose path names an object documents 404, whatever its guard: the session 14
+/// long run found `POST /api/v1/users/{user}/password-reset` answering an undocumented 404 for
+/// a user that is not there (the sysadmin's routes are guarded by scope, not by object).
+#[tokio::test]
+async fn r40_resetting_a_missing_users_password_is_a_documented_404_and_changes_nothing() {
+    let app = spawn_app().await;
+    let doc = app.anon().get("/api/openapi.json").await.ok().clone();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let names_object = ["{id}", "{unit}", "{user}", "{proposal}", "{section}"].iter().any(|p| path.contains(p));
+        for (method, op) in item.as_object().unwrap() {
+            if names_object {
+                assert!(op["responses"]["404"].is_object(), "{method} {path} names an object and documents 404");
+            }
+        }
+    }
+    let admin = app.login("sysadmin").await;
+    let audit_before = audit_count(&app).await;
+    let r = admin.post("/api/v1/users/no-such-user/password-reset", json!({"password": "Yishi@2026reset"})).await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    r.err("not_found");
+    assert_eq!(audit_count(&app).await, audit_before, "nothing was changed or recorded");
+}

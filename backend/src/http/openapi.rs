@@ -74,9 +74,10 @@ pub fn document(specs: &[RouteSpec]) -> utoipa::openapi::OpenApi {
         }
         if !matches!(s.guard.scope, Scope::Public | Scope::SignedIn | Scope::System | Scope::AnyDomain) {
             op = op.response("404", err("对象不存在或不在本人所在单位（not_found）"));
-        } else if s.method == axum::http::Method::DELETE {
-            // What a DELETE removes may not be there (a policy rule named in the body).
-            op = op.response("404", err("要删除的对象不存在（not_found）"));
+        } else if s.method == axum::http::Method::DELETE || has_object_path_param(s.path) {
+            // What a DELETE removes may not be there (a policy rule named in the body), nor
+            // may an object the path names (an administrator's `/users/{user}/…`).
+            op = op.response("404", err("对象不存在（not_found）"));
         }
         if s.method != axum::http::Method::GET {
             op = op
@@ -432,6 +433,12 @@ pub struct ErrorDetail {
 /// Path parameters that name an object; a wrong one is a 404. Any other path parameter is a
 /// value the handler parses (`{year}`, a version number `{a}`/`{b}`), refused with 422.
 const OBJECT_PATH_PARAMS: &[&str] = &["id", "unit", "user", "proposal", "section", "meeting", "item", "document", "rule"];
+
+fn has_object_path_param(path: &str) -> bool {
+    path.split('/')
+        .filter_map(|seg| seg.strip_prefix('{').and_then(|x| x.strip_suffix('}')))
+        .any(|name| OBJECT_PATH_PARAMS.contains(&name))
+}
 
 fn has_value_path_param(path: &str) -> bool {
     path.split('/')
