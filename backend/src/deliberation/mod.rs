@@ -41,7 +41,7 @@ pub fn routes(api: Api) -> Api {
     use proposals::{CreateProposal, PreconsultRecordIn, PremeetingDecisionIn, SubmissionApproval};
     use voting::{BallotIn, DecisionIn, PathIn, StatementIn};
     api.add(post("/api/v1/units/{unit}/proposals", Guard::unit("proposal", "create"), "新建议题（草稿，R01）").body::<CreateProposal>(), create_proposal)
-        .add(get("/api/v1/units/{unit}/proposals", Guard::unit("proposal", "read"), "议题列表（?state=，仅本人可见的）"), list_proposals)
+        .add(get("/api/v1/units/{unit}/proposals", Guard::unit("proposal", "read"), "议题列表（?state=，仅本人可见的）").query::<proposals::ListQuery>(), list_proposals)
         .add(get("/api/v1/proposals/{id}", Guard::object(P, "id", "proposal", "read"), "议题详情：状态、流转记录、所需会前协商记录、关联对象"), get_proposal)
         .add(patch("/api/v1/proposals/{id}", Guard::object(P, "id", "proposal", "update"), "修改议题（提出人，草稿或退回状态）").body::<proposals::PatchProposal>(), patch_proposal)
         .add(post("/api/v1/proposals/{id}/attachments", Guard::object(P, "id", "proposal", "update"), "上传会商材料附件（multipart 字段 file，R44）"), upload_attachment)

@@ -129,7 +129,8 @@ pub struct PremeetingDecisionIn {
     pub reason: String,
 }
 
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     pub state: Option<String>,
     pub limit: Option<u64>,

@@ -22,7 +22,7 @@ pub fn routes(api: Api) -> Api {
         .add(get("/readyz", Guard::public(), "就绪检查（含数据库）"), readyz)
         .add(get("/api/v1/me/tasks", Guard::signed_in("task", "read"), "我的待办"), my_tasks)
         .add(get("/api/v1/events", Guard::signed_in("event", "read"), "实时事件（SSE）"), events)
-        .add(get("/api/v1/audit", Guard::any_domain("audit", "read"), "审计日志"), list_audit)
+        .add(get("/api/v1/audit", Guard::any_domain("audit", "read"), "审计日志").query::<AuditQuery>(), list_audit)
         .add(get("/api/v1/audit/verify", Guard::system("audit", "verify"), "校验审计日志哈希链"), verify_audit)
         .add(post("/api/v1/units/{unit}/attachments", Guard::unit("attachment", "create"), "上传附件（multipart 字段 file）"), upload_attachment)
         .add(get("/api/v1/attachments/{id}", Guard::object("attachments", "id", "attachment", "read"), "下载附件"), download_attachment);
@@ -84,7 +84,8 @@ async fn events(State(state): State<AppState>, ctx: Ctx) -> Sse<impl Stream<Item
     Sse::new(tokio_stream::wrappers::ReceiverStream::new(out).map(Ok::<SseEvent, Infallible>)).keep_alive(KeepAlive::default())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     pub unit: Option<String>,
     pub object: Option<String>,

@@ -383,7 +383,8 @@ pub fn manifest_of(files: &[(String, Vec<u8>)]) -> Value {
 
 // ------------------------------------------------------------------ HTTP
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ArchiveQuery {
     pub kind: Option<String>,
     pub q: Option<String>,
@@ -483,7 +484,8 @@ pub async fn package(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Str
 
 // ------------------------------------------------------------------ S01 disclosure catalogue
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DisclosureQuery {
     pub category: Option<String>,
     pub limit: Option<u64>,

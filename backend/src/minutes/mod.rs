@@ -51,7 +51,7 @@ pub fn routes(api: Api) -> Api {
             .body::<publication::PublishReq>(),
         publication::publish,
     )
-    .add(get("/api/v1/units/{unit}/publications", Guard::unit("publication", "read"), "本单位公示（?open=true 仅公示中；公示中的排在前面，S01）"), publication::list_publications)
+    .add(get("/api/v1/units/{unit}/publications", Guard::unit("publication", "read"), "本单位公示（?open=true 仅公示中；公示中的排在前面，S01）").query::<publication::ListQuery>(), publication::list_publications)
     .add(get("/api/v1/publications/{id}", Guard::object("publications", "id", "publication", "read"), "公示的纪要（不含不予公开的事项）"), publication::get_publication)
     .add(
         post("/api/v1/publications/{id}/opinions", Guard::object("publications", "id", "publication_opinion", "create"), "公示期间实名提出意见（R16）")
@@ -69,8 +69,8 @@ pub fn routes(api: Api) -> Api {
             .body::<publication::ResolutionReq>(),
         publication::resolve,
     )
-    .add(get("/api/v1/units/{unit}/disclosures", Guard::unit("disclosure", "read"), "对内公开目录：已确认的决策、干部任免、大额资金使用（S01）"), archive::list_disclosures)
-    .add(get("/api/v1/units/{unit}/archive", Guard::unit("archive", "read"), "档案（?kind=&q=，R18）"), archive::list_archive)
+    .add(get("/api/v1/units/{unit}/disclosures", Guard::unit("disclosure", "read"), "对内公开目录：已确认的决策、干部任免、大额资金使用（S01）").query::<archive::DisclosureQuery>(), archive::list_disclosures)
+    .add(get("/api/v1/units/{unit}/archive", Guard::unit("archive", "read"), "档案（?kind=&q=，R18）").query::<archive::ArchiveQuery>(), archive::list_archive)
     .add(get("/api/v1/archive/{id}", Guard::object("archive_items", "id", "archive", "read"), "档案条目及其清单（R18）"), archive::get_archive_item)
     .add(get("/api/v1/archive/{id}/package", Guard::object("archive_items", "id", "archive", "export"), "导出档案包（zip：manifest.json 含每个文件的 SHA-256，R18）"), archive::package)
 }

@@ -345,7 +345,8 @@ pub async fn view(state: &AppState, p: &publications::Model, ctx: Option<&Ctx>) 
     Ok(v)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     pub open: Option<bool>,
     pub limit: Option<u64>,

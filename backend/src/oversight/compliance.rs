@@ -16,7 +16,8 @@ use yishi_domain::roles::Role;
 use yishi_domain::time::{local_date, local_end_of_day, local_start_of_day};
 
 /// Query of `GET /api/v1/units/{unit}/compliance`.
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ComplianceQuery {
     /// `YYYY-MM-DD` (Asia/Shanghai), inclusive: meetings by their date, proposals and
     /// documents by their creation, flags by their items.

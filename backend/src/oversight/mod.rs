@@ -78,11 +78,12 @@ use serde_json::{Value, json};
 
 pub fn routes(api: Api) -> Api {
     api.add(
-        get("/api/v1/units/{unit}/compliance", Guard::unit("compliance", "read"), "合规检查（S02）：各次集体决策、议题、公文的逐项检查与红色预警；?format=csv 导出"),
+        get("/api/v1/units/{unit}/compliance", Guard::unit("compliance", "read"), "合规检查（S02）：各次集体决策、议题、公文的逐项检查与红色预警；?format=csv 导出")
+            .query::<compliance::ComplianceQuery>(),
         get_compliance,
     )
     .add(
-        get("/api/v1/units/{unit}/splitting-flags", Guard::unit("splitting_flag", "read"), "拆分规避预警（S03）"),
+        get("/api/v1/units/{unit}/splitting-flags", Guard::unit("splitting_flag", "read"), "拆分规避预警（S03）").query::<FlagQuery>(),
         list_flags,
     )
     .add(
@@ -122,7 +123,8 @@ async fn get_compliance(
     Ok(resp)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct FlagQuery {
     from: Option<String>,
     to: Option<String>,
