@@ -275,6 +275,9 @@ test('(a) 三重一大：从议题到归档，五名成员分别投票，主要�
     const res = principal.locator('form:has(h3:has-text("公示后决定"))');
     await res.locator('select').selectOption('confirm');
     await act(principal, res, '提交');
+    // Confirmation archives the proposal with its records and PDFs (R18): on a loaded machine the
+    // debug build takes longer than the buttons' 15 s, so wait for the decision itself.
+    await principal.waitForSelector('text=主要领导决定：确认', { timeout: 60000 });
     await open(principal, `/proposals/${state.proposal}`);
     await principal.waitForSelector('.badge:has-text("已归档"), .badge:has-text("已确认")');
     await shot(principal, 'a12-proposal-archived');
