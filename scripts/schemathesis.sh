@@ -14,7 +14,8 @@
 #
 # The hooks sign in every demo account: most calls on a workflow step go out as the account
 # whose turn it is, with a valid body (SCHEMATHESIS_SWITCH, default 0.8; 0 = the fuzzed
-# account only). The stateful phase's scenarios have up to SCHEMATHESIS_STEPS calls (default
+# account only), in the phases SCHEMATHESIS_SWITCH_PHASES names (default: stateful; in the
+# fuzzing phase the state it moves on made Hypothesis end operations early). The stateful phase's scenarios have up to SCHEMATHESIS_STEPS calls (default
 # 150; schemathesis' own default is 6, too short for a workflow). The demo runs with the test
 # clock (YISHI_TEST_CLOCK=1; SCHEMATHESIS_CLOCK=0 without), which only the hooks move: to let a
 # publication window close (R16) before its summary. Every call is logged to
@@ -136,7 +137,7 @@ PY
   : > "$OUT/$user.calls.jsonl"
   set +e
   YISHI_FUZZ_IDS="$tmp/ids.json" YISHI_FUZZ_BASE="$base" YISHI_FUZZ_USER="$user" YISHI_FUZZ_PASSWORD="$PASSWORD" \
-  YISHI_FUZZ_CLOCK="$CLOCK" YISHI_FUZZ_SWITCH="${SCHEMATHESIS_SWITCH:-0.8}" YISHI_FUZZ_LOG="$OUT/$user.calls.jsonl" \
+  YISHI_FUZZ_CLOCK="$CLOCK" YISHI_FUZZ_SWITCH="${SCHEMATHESIS_SWITCH:-0.8}" YISHI_FUZZ_SWITCH_PHASES="${SCHEMATHESIS_SWITCH_PHASES:-stateful}" YISHI_FUZZ_LOG="$OUT/$user.calls.jsonl" \
   SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH="$ROOT/scripts" nice -n 10 "$VENV/bin/schemathesis" --config-file "$tmp/schemathesis.toml" run "$base/api/openapi.json" \
     --url "$base" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,yishi_error_format \
