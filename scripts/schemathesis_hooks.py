@@ -386,6 +386,11 @@ def _present(m):
     return [a["user_id"] for a in m.get("attendance", []) if a.get("status") == "present" and not a.get("observer")]
 
 
+def _eligible(m, it):
+    """The present members who may speak and vote on the item (not recused, R09)."""
+    return [u for u in _present(m) if u not in (it.get("recused") or [])]
+
+
 def _item(m, pid):
     return next((it for it in m.get("items") or [] if it.get("proposal_id") == pid), None)
 
@@ -399,7 +404,7 @@ def _fill_statements(mid, m, it):
         return
     spoken = {s.get("speaker_id") for s in sts}
     chair = _SESSIONS.get("zhangwei", {}).get("id")
-    eligible = [u for u in _present(m) if u not in (it.get("recused") or [])]
+    eligible = _eligible(m, it)
     order = [(it.get("proposer_id"), "presenter")] if it.get("proposer_id") not in spoken else []
     order += [(u, "deputy" if _NAME.get(u) in _DEPUTIES else "member") for u in eligible if u != chair and u not in spoken]
     if chair in eligible:
@@ -415,7 +420,7 @@ def _fill_ballots(mid, m, it):
     """Every present eligible member's ballot, the principal's last (R10)."""
     voted = set(it.get("voted") or [])
     chair = _SESSIONS.get("zhangwei", {}).get("id")
-    eligible = [u for u in _present(m) if u not in (it.get("recused") or [])]
+    eligible = _eligible(m, it)
     for uid in [u for u in eligible if u != chair] + ([chair] if chair in eligible else []):
         if uid not in voted and _NAME.get(uid):
             choice = _RNG.choices(["agree", "disagree", "abstain", "defer"], [85, 9, 3, 3])[0]
@@ -424,7 +429,7 @@ def _fill_ballots(mid, m, it):
 
 def _path_body(m, it):
     """The chair's path that R12 allows for the item's stances."""
-    eligible = [u for u in _present(m) if u not in (it.get("recused") or [])]
+    eligible = _eligible(m, it)
     stance = {s.get("speaker_id"): s.get("stance") for s in it.get("statements") or [] if s.get("speaker_id") in eligible}
     agree = sum(1 for v in stance.values() if v == "agree")
     disagree = sum(1 for v in stance.values() if v == "disagree")
@@ -485,7 +490,7 @@ def _meeting_turn(step, oid, case):
             if it is not None and it.get("state") == ("pending" if step == "vote" else "voting"):
                 (_fill_statements if step == "vote" else _fill_ballots)(oid, m, it)
                 m = _get("meetings", oid, "zhangwei") or m
-    present = [a["user_id"] for a in m.get("attendance", []) if a.get("status") == "present" and not a.get("observer")]
+    present = _present(m)
     should = m.get("should_attend") or []
     if step == "notice":
         return "sunli", {}
@@ -526,7 +531,7 @@ def _meeting_turn(step, oid, case):
         return "zhangwei", _path_body(m, it)
     if step == "ballots":
         voted = set(it.get("voted") or [])
-        eligible = [u for u in present if u not in (it.get("recused") or [])]
+        eligible = _eligible(m, it)
         principal = _SESSIONS["zhangwei"]["id"]
         todo = [u for u in eligible if u not in voted and u != principal]
         voter = todo[0] if todo else principal

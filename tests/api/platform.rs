@@ -575,12 +575,8 @@ async fn openapi_links_a_creation_to_the_operations_on_the_created_object() {
     }
     // Following the link: the created proposal's id opens it.
     let c = app.login("xuming").await;
-    let made = c
-        .post(&format!("/api/v1/units/{}/proposals", app.unit()), json!({"category": "major_decision", "title": "链接测试", "materials": {}, "flags": {}}))
-        .await
-        .ok()
-        .clone();
-    assert_eq!(c.get(&format!("/api/v1/proposals/{}", made["id"].as_str().unwrap())).await.ok()["title"], "链接测试");
+    let made = draft_proposal(&app, &c, "链接测试").await;
+    assert_eq!(c.get(&format!("/api/v1/proposals/{made}")).await.ok()["title"], "链接测试");
     // `/me` leads to the caller's unit, where the creations are.
     let me = doc["paths"]["/api/v1/me"]["get"]["responses"]["200"]["links"].as_object().unwrap().clone();
     assert_eq!(me["post_api_v1_units__unit__proposals"]["parameters"]["unit"], "$response.body#/units/0/unit_id");
@@ -756,15 +752,8 @@ async fn r02_proposal_edit_body_is_documented_in_openapi() {
     }
     // A body of the documented shape is accepted.
     let c = app.login("xuming").await;
-    let made = c
-        .post(
-            &format!("/api/v1/units/{}/proposals", app.unit()),
-            json!({"category": "major_decision", "title": "修改测试", "materials": {}, "flags": {}}),
-        )
-        .await
-        .ok()
-        .clone();
-    let edited = c.patch(&format!("/api/v1/proposals/{}", made["id"].as_str().unwrap()), json!({"title": "修改测试（二）", "urgent": true})).await.ok().clone();
+    let made = draft_proposal(&app, &c, "修改测试").await;
+    let edited = c.patch(&format!("/api/v1/proposals/{made}"), json!({"title": "修改测试（二）", "urgent": true})).await.ok().clone();
     assert_eq!((edited["title"].as_str(), edited["urgent"].as_bool()), (Some("修改测试（二）"), Some(true)));
 }
 
@@ -828,12 +817,8 @@ async fn r44_uploads_document_their_multipart_body_in_openapi() {
     // A body of the documented shape is accepted; any other is refused with the field named,
     // and stores nothing.
     let c = app.login("xuming").await;
-    let made = c
-        .post(&format!("/api/v1/units/{}/proposals", app.unit()), json!({"category": "major_decision", "title": "附件测试", "materials": {}, "flags": {}}))
-        .await
-        .ok()
-        .clone();
-    let path = format!("/api/v1/proposals/{}/attachments", made["id"].as_str().unwrap());
+    let made = draft_proposal(&app, &c, "附件测试").await;
+    let path = format!("/api/v1/proposals/{made}/attachments");
     let before = count_rows(&app, "attachments").await;
     let refused = c.post(&path, json!({"file": "不是上传表单"})).await;
     assert_eq!(refused.status, 422, "{:?}", refused.body);
@@ -991,4 +976,10 @@ async fn r40_resetting_a_missing_users_password_is_a_documented_404_and_changes_
     assert_eq!(r.status, 404, "{}", r.body);
     r.err("not_found");
     assert_eq!(audit_count(&app).await, audit_before, "nothing was changed or recorded");
+}
+
+/// A draft proposal with empty materials, made by `c` in the demo unit; its id.
+async fn draft_proposal(app: &TestApp, c: &Client, title: &str) -> String {
+    let made = c.post(&format!("/api/v1/units/{}/proposals", app.unit()), json!({"category": "major_decision", "title": title, "materials": {}, "flags": {}})).await;
+    made.ok()["id"].as_str().unwrap().to_string()
 }

@@ -32,16 +32,14 @@ pub fn document(specs: &[RouteSpec]) -> utoipa::openapi::OpenApi {
         if let Some(tag) = s.path.trim_start_matches("/api/v1/").split('/').next() {
             op = op.tag(tag.to_string());
         }
-        for seg in s.path.split('/') {
-            if let Some(name) = seg.strip_prefix('{').and_then(|x| x.strip_suffix('}')) {
-                op = op.parameter(
-                    ParameterBuilder::new()
-                        .name(name)
-                        .parameter_in(ParameterIn::Path)
-                        .required(Required::True)
-                        .schema(Some(utoipa::openapi::ObjectBuilder::new().schema_type(utoipa::openapi::schema::Type::String))),
-                );
-            }
+        for name in path_params(s.path) {
+            op = op.parameter(
+                ParameterBuilder::new()
+                    .name(name)
+                    .parameter_in(ParameterIn::Path)
+                    .required(Required::True)
+                    .schema(Some(utoipa::openapi::ObjectBuilder::new().schema_type(utoipa::openapi::schema::Type::String))),
+            );
         }
         for p in s.query_params.map(|f| f()).unwrap_or_default() {
             op = op.parameter(p);
@@ -434,14 +432,15 @@ pub struct ErrorDetail {
 /// value the handler parses (`{year}`, a version number `{a}`/`{b}`), refused with 422.
 const OBJECT_PATH_PARAMS: &[&str] = &["id", "unit", "user", "proposal", "section", "meeting", "item", "document", "rule"];
 
+/// The names of a route's path parameters (`/units/{unit}/calendar/{year}` → unit, year).
+fn path_params(path: &str) -> impl Iterator<Item = &str> {
+    path.split('/').filter_map(|seg| seg.strip_prefix('{').and_then(|x| x.strip_suffix('}')))
+}
+
 fn has_object_path_param(path: &str) -> bool {
-    path.split('/')
-        .filter_map(|seg| seg.strip_prefix('{').and_then(|x| x.strip_suffix('}')))
-        .any(|name| OBJECT_PATH_PARAMS.contains(&name))
+    path_params(path).any(|name| OBJECT_PATH_PARAMS.contains(&name))
 }
 
 fn has_value_path_param(path: &str) -> bool {
-    path.split('/')
-        .filter_map(|seg| seg.strip_prefix('{').and_then(|x| x.strip_suffix('}')))
-        .any(|name| !OBJECT_PATH_PARAMS.contains(&name))
+    path_params(path).any(|name| !OBJECT_PATH_PARAMS.contains(&name))
 }
