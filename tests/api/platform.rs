@@ -796,7 +796,8 @@ async fn openapi_documents_the_query_parameters_every_list_reads() {
 
 /// The three upload routes document their multipart body (R44): the long schemathesis run of
 /// session 14 found them documented without one, so every fuzzed upload was an empty or JSON
-/// request (422) and the upload handling itself was never reached.
+/// request (422) and the upload handling itself was never reached. The uploads that answer with
+/// the stored attachment link to its download, which the stateful phase had no way to reach.
 #[tokio::test]
 async fn r44_uploads_document_their_multipart_body_in_openapi() {
     let app = spawn_app().await;
@@ -824,9 +825,22 @@ async fn r44_uploads_document_their_multipart_body_in_openapi() {
     assert_eq!(refused.status, 422, "{:?}", refused.body);
     assert_eq!(refused.body["error"]["details"]["field"], "file", "{:?}", refused.body);
     assert_eq!(count_rows(&app, "attachments").await, before);
-    let stored = c.upload(&path, "会商意见.pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".to_vec()).await;
+    let pdf = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".to_vec();
+    let stored = c.upload(&path, "会商意见.pdf", pdf.clone()).await;
     assert_eq!(stored.status, 200, "{:?}", stored.body);
     assert_eq!(count_rows(&app, "attachments").await, before + 1);
+    // The answer names the attachment it stored, and the document links the uploads that answer
+    // so to its download (schemathesis' stateful phase follows it); following the link gives
+    // back the very bytes. (An outgoing document's upload answers with the document.)
+    for upload in ["/api/v1/proposals/{id}/attachments", "/api/v1/units/{unit}/attachments"] {
+        let link = &doc["paths"][upload]["post"]["responses"]["200"]["links"]["get_api_v1_attachments__id_"];
+        assert_eq!(link["parameters"]["id"], "$response.body#/id", "POST {upload} links to the attachment it stored");
+    }
+    let id = stored.body["id"].as_str().expect("the upload's answer names the attachment");
+    let (status, headers, bytes) = c.get_bytes(&format!("/api/v1/attachments/{id}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "application/pdf");
+    assert_eq!(bytes, pdf);
 }
 
 /// The to-do cache's change detection (`audit::HeadCache`, docs/operations.md "Several

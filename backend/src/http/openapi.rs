@@ -148,7 +148,7 @@ fn operation_id(s: &RouteSpec) -> String {
 /// (`POST /api/v1/units/{unit}/{things}`) to the first steps on the object it made (its `id` is
 /// the answer's `id`), and from each workflow step to the steps that may follow it on the same
 /// object (`$request.path.id`), both from [`WORKFLOW`]; and from a step that makes another
-/// object ([`MADE`]: minutes, a publication, a change request, the proposal of an escalation)
+/// object ([`MADE`]: minutes, a publication, a change request, the proposal of an escalation, an upload's attachment)
 /// to the operations on that one. Clients see the workflows in the document, and schemathesis'
 /// stateful phase follows the links (create, submit, approve… the same object, in order).
 fn links_from(s: &RouteSpec, specs: &[RouteSpec]) -> Vec<(String, utoipa::openapi::link::Link)> {
@@ -394,11 +394,15 @@ pub const WORKFLOW: &[(&str, &[&str])] = &[
 ];
 
 /// Steps that make another object: (step, that object's path prefix, where the answer names it).
+/// (An outgoing document's upload answers with the document, not the attachment.)
 pub const MADE: &[(&str, &str, &str)] = &[
     ("POST /api/v1/meetings/{id}/minutes", "/api/v1/minutes/{id}", "$response.body#/id"),
     ("POST /api/v1/minutes/{id}/publication", "/api/v1/publications/{id}", "$response.body#/id"),
     ("POST /api/v1/outgoing/{id}/change-requests", "/api/v1/change-requests/{cr}", "$response.body#/id"),
     ("POST /api/v1/outgoing/{id}/escalation", "/api/v1/proposals/{id}", "$response.body#/proposal/id"),
+    // An upload answers with the attachment it stored (R44), which can then be downloaded.
+    ("POST /api/v1/units/{unit}/attachments", "/api/v1/attachments/{id}", "$response.body#/id"),
+    ("POST /api/v1/proposals/{id}/attachments", "/api/v1/attachments/{id}", "$response.body#/id"),
 ];
 
 /// A link to `target`, its path parameters taken from the runtime expressions given.
