@@ -14,9 +14,10 @@
 #
 # The hooks sign in every demo account: most calls on a workflow step go out as the account
 # whose turn it is, with a valid body (SCHEMATHESIS_SWITCH, default 0.8; 0 = the fuzzed
-# account only), in the phases SCHEMATHESIS_SWITCH_PHASES names (default: stateful; in the
-# fuzzing phase the state it moves on made Hypothesis end operations early). The stateful phase's scenarios have up to SCHEMATHESIS_STEPS calls (default
-# 150; schemathesis' own default is 6, too short for a workflow). The demo runs with the test
+# account only), in the phases SCHEMATHESIS_SWITCH_PHASES names (default: stateful, where
+# workflows are followed; the fuzzing phase sends every case as the fuzzed account). The
+# stateful phase's scenarios have up to SCHEMATHESIS_STEPS calls (default 150; schemathesis'
+# own default is 6, too short for a workflow). The demo runs with the test
 # clock (YISHI_TEST_CLOCK=1; SCHEMATHESIS_CLOCK=0 without), which only the hooks move: to let a
 # publication window close (R16) before its summary. Every call is logged to
 # ~/.cache/yishi-bench/schemathesis/<account>.calls.jsonl; the summary counts from it the
@@ -160,9 +161,10 @@ PY
   run_schemathesis "$OUT/$user.log" "$PHASES" "$WORKERS" ${SCHEMATHESIS_ARGS:-}
   rc=$?
   # With two workers, schemathesis sometimes ends an operation's fuzzing phase (Hypothesis'
-  # generation) after a few cases, reporting success: in session 15's long run, 3 of 101
-  # operations with input got 8, 269 and 566 of 1,000; `POST /change-requests/{cr}/decision`
-  # with `POST /incoming/{id}/accept` got 1,000 and 0 with two workers, 1,000 each with one.
+  # generation) after a few cases, reporting success: in session 15's long run, 7 of the 102
+  # operations with input got 8 to 980 of 1,000 cases, and then 1,000 each with one worker;
+  # `POST /change-requests/{cr}/decision` with `POST /incoming/{id}/accept` got 1,000 and 0
+  # with two workers, 1,000 each with one.
   # The operations with input that got fewer cases than asked are fuzzed again, one worker.
   : > "$OUT/$user.topup.log"
   if [[ ",$PHASES," == *,fuzzing,* ]] && [ "${SCHEMATHESIS_TOPUP:-1}" = 1 ] && [ "$WORKERS" != 1 ]; then
