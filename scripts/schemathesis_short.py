@@ -17,16 +17,12 @@ base, log, wanted = sys.argv[1], sys.argv[2], int(sys.argv[3])
 report = "--report" in sys.argv[4:]
 with urllib.request.urlopen(base + "/api/openapi.json") as r:
     doc = json.load(r)
-counts = collections.Counter()
-for line in open(log, encoding="utf-8"):
-    if not line.strip():
-        continue
-    c = json.loads(line)
-    if c.get("phase") == "fuzzing" and not c.get("hooks"):
-        counts[(c["method"].upper(), c["path"])] += 1
+# schemathesis' own calls (the hooks' calls, `"hooks": true`, are prerequisites they made).
+calls = [c for c in map(json.loads, filter(str.strip, open(log, encoding="utf-8"))) if not c.get("hooks")]
+counts = collections.Counter((c["method"].upper(), c["path"]) for c in calls if c.get("phase") == "fuzzing")
 # The operations the run asked for: those it called in any phase (a run limited by
 # --include-… calls only those).
-called = {(c["method"].upper(), c["path"]) for c in map(json.loads, filter(str.strip, open(log, encoding="utf-8")))}
+called = {(c["method"].upper(), c["path"]) for c in calls}
 for path, item in sorted(doc["paths"].items()):
     for method, op in sorted(item.items()):
         key = (method.upper(), path)
